@@ -73,6 +73,7 @@ struct tnpu_cp_job {
 	bool fault;			/* execute latched an MMU fault */
 	uint32_t fault_status;		/* TNPU_FAULT_MAKE() value */
 	uint64_t fault_addr;
+	uint64_t ctx_table;		/* CTX_TABLE at fetch (execute runs unlocked) */
 };
 
 struct tnpu_cp {
