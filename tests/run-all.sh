@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# run-all.sh - run tnpu's test suites and print one summary line.
+#
+#   tests/run-all.sh [SUITE]...     run the named suites (default: all, in order)
+#   tests/run-all.sh --list         list the suites and their commands
+#
+# Each suite's output streams to the terminal and is saved to
+# build/test-logs/<suite>.log.  Results are TAP lines at the start of a line
+# (`ok N - ...`, `not ok N - ...`; `# SKIP`/`# TODO` count as skipped).  A
+# suite is never silently lost:
+#   - a suite that exits non-zero without a `not ok` line counts one failure;
+#   - a TAP plan (`1..N`) with fewer results counts the missing ones as failed;
+#   - a suite that prints no TAP at all counts as one test (pass = exit 0);
+#   - a missing suite (script or tool not there) is a failure.
+# It does not build anything: `make test` builds first.
+#
+# The last line is exactly `N passed, N failed, N skipped`; the exit status
+# is non-zero if anything failed.
+#
+# Environment: TNPU_SUITE_TIMEOUT (seconds per suite, default 2400),
+# TNPU_LOG_DIR (default build/test-logs),
+# TNPU_VM_ARGS (extra scripts/vm.sh options for the VM suites, e.g. a debug
+# kernel: "--kernel ... --kver ... --modroot ...").
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$REPO/build"
+LOGDIR=${TNPU_LOG_DIR:-$BUILD/test-logs}
+SUITE_TIMEOUT=${TNPU_SUITE_TIMEOUT:-2400}
+VM="$REPO/scripts/vm.sh ${TNPU_VM_ARGS:-}"
+
+# name|command (run by bash from the repo root)
+SUITES=(
+	"firmware|make -s -C firmware-stub O=$BUILD/firmware check"
+	"runtime|make -s -C runtime O=$BUILD/runtime check"
+	"driver-lint|make -s -C driver lint"
+	"qtest|tests/qtest/run.sh"
+	"vm|$VM --timeout 1800 --log $LOGDIR/vm.console.log -- tnpu-run-guest-tests"
+	"runtime-vm|$VM --timeout 600 --log $LOGDIR/runtime-vm.console.log -- tnpu-runtime-test"
+	"demo|$VM --timeout 600 --log $LOGDIR/demo.console.log -- tnpu-digits"
+	"module-cycle|$VM --no-load --timeout 600 --log $LOGDIR/module-cycle.console.log -- tnpu-module-cycle"
+)
+# Run only when named: the driver's KUnit tests need a kernel with KUnit (the
+# debug kernel, `make test-debug`); Debian's kernel has none.
+EXTRA_SUITES=(
+	"kunit|$VM --timeout 600 --log $LOGDIR/kunit.console.log -- tnpu-kunit"
+)
+
+suite_cmd() {
+	local s
+	for s in "${SUITES[@]}" "${EXTRA_SUITES[@]}"; do
+		[ "${s%%|*}" = "$1" ] && { echo "${s#*|}"; return 0; }
+	done
+	return 1
+}
+
+if [ "${1:-}" = "--list" ]; then
+	for s in "${SUITES[@]}"; do printf '%-14s %s\n' "${s%%|*}" "${s#*|}"; done
+	for s in "${EXTRA_SUITES[@]}"; do printf '%-14s %s  (only when named)\n' "${s%%|*}" "${s#*|}"; done
+	exit 0
+fi
+if [ $# -eq 0 ]; then
+	for s in "${SUITES[@]}"; do set -- "$@" "${s%%|*}"; done
+fi
+for name in "$@"; do
+	suite_cmd "$name" >/dev/null || { echo "run-all: unknown suite '$name' (see --list)" >&2; exit 2; }
+done
+
+mkdir -p "$LOGDIR"
+PIDFILE="$LOGDIR/.suite.pid"
+interrupted() {
+	[ -s "$PIDFILE" ] && kill -TERM "$(cat "$PIDFILE")" 2>/dev/null
+	echo "run-all: interrupted" >&2
+	exit 130
+}
+trap interrupted INT TERM
+export CMOCKA_MESSAGE_OUTPUT=TAP
+cd "$REPO" || exit 2
+
+# Count TAP in a log: prints "pass fail skip planned".
+count_tap() {
+	tr -d '\r' <"$1" | awk '
+		/^ok([ \t]|$)/ {
+			if ($0 ~ /#[ \t]*([Ss][Kk][Ii][Pp]|[Tt][Oo][Dd][Oo])/) s++; else p++
+			next
+		}
+		/^not ok([ \t]|$)/ {
+			if ($0 ~ /#[ \t]*([Ss][Kk][Ii][Pp]|[Tt][Oo][Dd][Oo])/) s++; else f++
+			next
+		}
+		/^1\.\.[0-9]+/ { split($1, a, "\\.\\."); plan += a[2] }
+		END { printf "%d %d %d %d\n", p, f, s, plan }'
+}
+
+TOTAL_P=0 TOTAL_F=0 TOTAL_S=0
+SUMMARY=()
+for name in "$@"; do
+	cmd=$(suite_cmd "$name")
+	log="$LOGDIR/$name.log"
+	echo "=== run-all: suite $name: $cmd"
+	start=$SECONDS
+	# timeout(1) runs the suite in its own process group and forwards
+	# signals to all of it (vm.sh, QEMU); its pid is kept for Ctrl-C.
+	bash -c 'echo $$ >"$0"; exec timeout -k 30 "$1" bash -c "$2"' \
+		"$PIDFILE" "$SUITE_TIMEOUT" "$cmd" </dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	secs=$((SECONDS - start))
+	read -r p f s plan < <(count_tap "$log")
+	note=
+	if [ $((p + f + s)) -eq 0 ]; then
+		# Not a TAP suite (or it died before printing any): one test.
+		if [ "$rc" -eq 0 ]; then p=1; else f=1; note="no TAP output, exit $rc"; fi
+	else
+		missing=$((plan - p - f - s))
+		if [ "$missing" -gt 0 ]; then
+			f=$((f + missing))
+			note="$missing planned test(s) never reported"
+		elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			note="exit $rc without a failing test line"
+		fi
+	fi
+	[ "$rc" -ne 124 ] || note="${note:+$note; }timed out after ${SUITE_TIMEOUT}s"
+	line=$(printf '%-14s %4d passed %4d failed %4d skipped  exit %3d  %4ds%s' \
+		"$name" "$p" "$f" "$s" "$rc" "$secs" "${note:+  ($note)}")
+	echo "=== run-all: $line"
+	SUMMARY+=("$line")
+	TOTAL_P=$((TOTAL_P + p)) TOTAL_F=$((TOTAL_F + f)) TOTAL_S=$((TOTAL_S + s))
+done
+
+echo
+echo "=== run-all: summary (logs in ${LOGDIR#"$REPO"/})"
+printf '  %s\n' "${SUMMARY[@]}"
+echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
+[ "$TOTAL_F" -eq 0 ]
