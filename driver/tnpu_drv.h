@@ -225,6 +225,14 @@ void tnpu_reset_force(struct tnpu_device *tdev);
 int tnpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file);
 int tnpu_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file);
 
+/* Pure logic made visible to the KUnit tests (tests/tnpu_kunit.c) */
+#if IS_ENABLED(CONFIG_KUNIT)
+int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size);
+int tnpu_submit_check(struct tnpu_device *tdev, const struct drm_tnpu_submit *args);
+u32 tnpu_hw_result(u32 hw_status, int *err);
+u32 tnpu_err_result(int err);
+#endif
+
 /* tnpu_debugfs.c */
 void tnpu_debugfs_init(struct tnpu_device *tdev);
 void tnpu_debugfs_fini(struct tnpu_device *tdev);

@@ -9,6 +9,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/firmware.h>
 
+#include <kunit/visibility.h>
+
 #include <drm/drm_print.h>
 
 #include "tnpu_drv.h"
@@ -31,7 +33,7 @@ static u32 tnpu_crc32(const void *buf, size_t len)
 	return crc32_le(~0u, buf, len) ^ ~0u;
 }
 
-static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
+VISIBLE_IF_KUNIT int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 {
 	struct device *dev = tdev->drm.dev;
 	struct tnpu_fw_header hdr;
@@ -78,6 +80,7 @@ static int tnpu_fw_check(struct tnpu_device *tdev, const u8 *data, size_t size)
 	strscpy(tdev->fw_build, hdr.build, sizeof(tdev->fw_build));
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_fw_check);
 
 int tnpu_fw_load(struct tnpu_device *tdev)
 {

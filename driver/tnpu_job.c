@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <kunit/visibility.h>
+
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
@@ -72,7 +74,7 @@ static void tnpu_status_put(struct tnpu_status *st)
 }
 
 /* Device status -> (fence error, DRM_TNPU_JOB_*). */
-static u32 tnpu_hw_result(u32 hw_status, int *err)
+VISIBLE_IF_KUNIT u32 tnpu_hw_result(u32 hw_status, int *err)
 {
 	switch (hw_status) {
 	case TNPU_JOB_OK:
@@ -90,9 +92,10 @@ static u32 tnpu_hw_result(u32 hw_status, int *err)
 		return DRM_TNPU_JOB_INVALID;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_hw_result);
 
 /* Fence error -> DRM_TNPU_JOB_*, for jobs that ended without the device. */
-static u32 tnpu_err_result(int err)
+VISIBLE_IF_KUNIT u32 tnpu_err_result(int err)
 {
 	switch (err) {
 	case 0:
@@ -107,6 +110,7 @@ static u32 tnpu_err_result(int err)
 		return DRM_TNPU_JOB_ABORTED;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_err_result);
 
 /* Record the result and signal the hardware fence.  Queue lock held. */
 static void tnpu_job_signal(struct tnpu_job *job, u32 hw_status, u32 result,
@@ -598,7 +602,8 @@ static struct drm_sched_entity *tnpu_file_entity(struct tnpu_file *tfile,
 	return entity;
 }
 
-static int tnpu_submit_check(struct tnpu_device *tdev, const struct drm_tnpu_submit *args)
+VISIBLE_IF_KUNIT int tnpu_submit_check(struct tnpu_device *tdev,
+				       const struct drm_tnpu_submit *args)
 {
 	if (args->flags & ~DRM_TNPU_SUBMIT_FLAGS_ALL || args->pad ||
 	    args->reserved[0] || args->reserved[1])
@@ -613,6 +618,7 @@ static int tnpu_submit_check(struct tnpu_device *tdev, const struct drm_tnpu_sub
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_submit_check);
 
 /* Look up the listed BOs and the command BO; all must be this file's. */
 static int tnpu_submit_lookup_bos(struct tnpu_job *job, struct drm_file *file,

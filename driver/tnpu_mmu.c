@@ -12,6 +12,8 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <kunit/visibility.h>
+
 #include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 
@@ -116,6 +118,7 @@ int tnpu_ctx_create(struct tnpu_device *tdev, struct tnpu_ctx **out)
 	*out = ctx;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_ctx_create);
 
 static void tnpu_ctx_release(struct kref *ref)
 {
@@ -142,6 +145,7 @@ void tnpu_ctx_put(struct tnpu_ctx *ctx)
 	if (ctx)
 		kref_put(&ctx->ref, tnpu_ctx_release);
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_ctx_put);
 
 /* Point the device at the context table again (after a reset). */
 void tnpu_mmu_restore(struct tnpu_device *tdev)
@@ -243,6 +247,7 @@ err_unmap:
 	tnpu_mmu_invalidate(tdev, ctx->id);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_mmu_map_bo);
 
 /* Called when the buffer is freed: no job can still be using it. */
 void tnpu_mmu_unmap_bo(struct tnpu_bo *bo)
@@ -259,3 +264,4 @@ void tnpu_mmu_unmap_bo(struct tnpu_bo *bo)
 	bo->ctx = NULL;
 	tnpu_ctx_put(ctx);
 }
+EXPORT_SYMBOL_IF_KUNIT(tnpu_mmu_unmap_bo);

@@ -2,8 +2,10 @@
 # Install everything tnpu needs on a Debian 12 machine. Idempotent: a second
 # run with everything present does no network work.
 #
-#   scripts/deps.sh            host + VM dependencies (what `make test` and `make demo` need)
-#   scripts/deps.sh --lint     also linux-source-6.12 for checkpatch
+#   scripts/deps.sh     everything `make test` and `make demo` need: toolchain,
+#                       Debian's 6.12 kernel + headers, QEMU build deps and
+#                       source, libdrm, cmocka, busybox, numpy/sklearn, and
+#                       linux-source-6.12 (checkpatch, the debug kernel)
 set -euo pipefail
 
 PKGS=(
@@ -16,8 +18,8 @@ PKGS=(
 	flex bison
 	python3-numpy python3-sklearn
 	sparse
+	linux-source-6.12 bc libelf-dev
 )
-[ "${1:-}" = "--lint" ] && PKGS+=(linux-source-6.12)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

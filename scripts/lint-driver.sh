@@ -56,7 +56,7 @@ if [ ! -x "$CP" ]; then
 	echo "checkpatch.pl unavailable (install linux-source-6.12: scripts/deps.sh --lint)" >"$log"
 	tap 1 "checkpatch available" "$log"
 else
-	for f in "$ROOT"/driver/*.[ch] "$ROOT"/driver/Kbuild "$ROOT"/driver/Kconfig "$ROOT"/driver/Makefile; do
+	for f in "$ROOT"/driver/*.[ch] "$ROOT"/driver/tests/*.[ch] "$ROOT"/driver/Kbuild "$ROOT"/driver/Kconfig "$ROOT"/driver/Makefile; do
 		case "$f" in *.mod.c) continue ;; esac
 		[ -e "$f" ] || continue
 		rel=${f#"$ROOT"/}
