@@ -19,7 +19,7 @@
 #   make guest       everything the VM needs, installed into build/guest
 #   make initramfs   build/initramfs-<kver>.cpio.gz (busybox, drm modules, build/guest)
 #   make vm          interactive shell in the VM with tnpu.ko loaded (Ctrl-A X quits)
-#   make test-debug  the VM suites + KUnit on the debug kernel (KASAN, lockdep)
+#   make test-debug  only the debug-kernel suites (KUnit, KASAN, lockdep, kmemleak)
 #   make bench       benchmarks in the VM
 #   make clean       remove build/ and the driver's Kbuild objects
 
@@ -72,6 +72,7 @@ guest: firmware driver runtime tests-vm bench-bins
 	$(MAKE) -C tests/vm O=$(BUILD)/tests/vm install-guest DESTDIR=$(GUEST)
 	$(MAKE) -C bench O=$(BUILD)/bench install-guest DESTDIR=$(GUEST)
 	install -D -m 0755 tests/vm/module-cycle.sh $(GUEST)/usr/bin/tnpu-module-cycle
+	install -D -m 0755 tests/vm/kmemleak.sh $(GUEST)/usr/bin/tnpu-kmemleak
 	install -D -m 0755 scripts/guest-kunit $(GUEST)/usr/bin/tnpu-kunit
 
 initramfs: guest
@@ -85,30 +86,26 @@ demo:
 	$(MAKE) all
 	$(VM) $(VM_ARGS) -- tnpu-digits $(DEMO_ARGS)
 
-# run-all.sh runs the suites (unit tests, lint, qtest, VM suite, module
-# cycle), saves logs in build/test-logs/ and prints the summary line.
+# run-all.sh runs every suite (unit tests, lint, qtest, the VM suites on
+# Debian's kernel, then on the debug kernel with KUnit, kmemleak and the
+# harness self-test), saves logs in build/test-logs/ and prints the summary.
 test:
 	scripts/deps.sh
 	$(MAKE) all
 	TNPU_VM_ARGS="$(VM_ARGS)" tests/run-all.sh
 
-# The VM suites plus the driver's KUnit tests on the debug kernel (KASAN,
-# lockdep, kmemleak, KUnit; scripts/build-debug-kernel.sh, ~5 min the first
-# time, then cached).  Its guest tree is build/guest with tnpu.ko (and
-# tnpu_kunit.ko) built for that kernel.
-DEBUG_GUEST := $(BUILD)/guest-debug
+# The debug-kernel suites alone: KUnit, the VM suite under KASAN, lockdep
+# and kmemleak (with a leak scan after unload), the module cycle, and the
+# harness self-test that plants bugs and expects the checkers to catch them.
+# The project's debug kernel is built on first use (~5-10 min, then cached);
+# DEBUG_KDIR=<your built kernel tree> runs them on your own kernel instead.
+DEBUG_KDIR ?=
+DEBUG_SUITES := kunit vm-debug module-cycle-debug harness
 test-debug:
 	scripts/deps.sh
 	$(MAKE) all
-	D=$$(scripts/build-debug-kernel.sh) && \
-	$(MAKE) -C driver debug KDIR=$$D && \
-	rm -rf $(DEBUG_GUEST) && cp -a $(GUEST) $(DEBUG_GUEST) && \
-	$(MAKE) -C driver install-guest-debug KDIR=$$D DESTDIR=$(DEBUG_GUEST) && \
-	TNPU_VM_ARGS="--kernel $$D/arch/x86/boot/bzImage \
-		--kver $$(cat $$D/include/config/kernel.release) \
-		--modroot $$D/mods --guest $(DEBUG_GUEST)" \
-	TNPU_LOG_DIR=$(BUILD)/test-logs-debug \
-	tests/run-all.sh kunit vm runtime-vm demo module-cycle
+	TNPU_DEBUG_VM_ARGS="$$(scripts/debug-guest.sh $(DEBUG_KDIR))" && \
+	export TNPU_DEBUG_VM_ARGS && tests/run-all.sh $(DEBUG_SUITES)
 
 bench:
 	$(MAKE) all

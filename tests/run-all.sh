@@ -21,8 +21,10 @@
 #
 # Environment: TNPU_SUITE_TIMEOUT (seconds per suite, default 2400),
 # TNPU_LOG_DIR (default build/test-logs),
-# TNPU_VM_ARGS (extra scripts/vm.sh options for the VM suites, e.g. a debug
-# kernel: "--kernel ... --kver ... --modroot ...").
+# TNPU_VM_ARGS (extra scripts/vm.sh options for every VM suite),
+# TNPU_DEBUG_VM_ARGS (vm.sh options of the debug-kernel suites; default:
+# the output of scripts/debug-guest.sh, which builds the project's debug
+# kernel — give another kernel tree with `scripts/debug-guest.sh KDIR`).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,7 +33,10 @@ LOGDIR=${TNPU_LOG_DIR:-$BUILD/test-logs}
 SUITE_TIMEOUT=${TNPU_SUITE_TIMEOUT:-2400}
 VM="$REPO/scripts/vm.sh ${TNPU_VM_ARGS:-}"
 
-# name|command (run by bash from the repo root)
+# name|command (run by bash from the repo root).  The debug-kernel suites
+# boot scripts/debug-guest.sh's kernel and guest tree; their vm.sh options
+# are in $TNPU_DEBUG_VM_ARGS, which is set below when one of them runs.
+DVM="$VM \$TNPU_DEBUG_VM_ARGS"
 SUITES=(
 	"firmware|make -s -C firmware-stub O=$BUILD/firmware check"
 	"runtime|make -s -C runtime O=$BUILD/runtime check"
@@ -41,16 +46,16 @@ SUITES=(
 	"runtime-vm|$VM --timeout 600 --log $LOGDIR/runtime-vm.console.log -- tnpu-runtime-test"
 	"demo|$VM --timeout 600 --log $LOGDIR/demo.console.log -- tnpu-digits"
 	"module-cycle|$VM --no-load --timeout 600 --log $LOGDIR/module-cycle.console.log -- tnpu-module-cycle"
+	"kunit|$DVM --timeout 600 --log $LOGDIR/kunit.console.log -- tnpu-kunit"
+	"vm-debug|$DVM --timeout 2400 --log $LOGDIR/vm-debug.console.log -- tnpu-kmemleak tnpu-run-guest-tests"
+	"module-cycle-debug|$DVM --no-load --timeout 600 --log $LOGDIR/module-cycle-debug.console.log -- tnpu-module-cycle"
+	"harness|tests/harness/selftest.sh \$TNPU_DEBUG_VM_ARGS"
 )
-# Run only when named: the driver's KUnit tests need a kernel with KUnit (the
-# debug kernel, `make test-debug`); Debian's kernel has none.
-EXTRA_SUITES=(
-	"kunit|$VM --timeout 600 --log $LOGDIR/kunit.console.log -- tnpu-kunit"
-)
+DEBUG_SUITES=" kunit vm-debug module-cycle-debug harness "
 
 suite_cmd() {
 	local s
-	for s in "${SUITES[@]}" "${EXTRA_SUITES[@]}"; do
+	for s in "${SUITES[@]}"; do
 		[ "${s%%|*}" = "$1" ] && { echo "${s#*|}"; return 0; }
 	done
 	return 1
@@ -58,7 +63,6 @@ suite_cmd() {
 
 if [ "${1:-}" = "--list" ]; then
 	for s in "${SUITES[@]}"; do printf '%-14s %s\n' "${s%%|*}" "${s#*|}"; done
-	for s in "${EXTRA_SUITES[@]}"; do printf '%-14s %s  (only when named)\n' "${s%%|*}" "${s#*|}"; done
 	exit 0
 fi
 if [ $# -eq 0 ]; then
@@ -69,6 +73,19 @@ for name in "$@"; do
 done
 
 mkdir -p "$LOGDIR"
+
+# The debug-kernel suites share one prepared kernel + guest tree.  If it
+# cannot be prepared they still run, and fail, rather than vanish.
+for name in "$@"; do
+	case "$DEBUG_SUITES" in *" $name "*) ;; *) continue ;; esac
+	if [ -z "${TNPU_DEBUG_VM_ARGS:-}" ]; then
+		echo "=== run-all: preparing the debug kernel and guest (scripts/debug-guest.sh)"
+		TNPU_DEBUG_VM_ARGS=$("$REPO/scripts/debug-guest.sh") ||
+			TNPU_DEBUG_VM_ARGS="--kernel /debug-guest.sh-failed"
+	fi
+	export TNPU_DEBUG_VM_ARGS
+	break
+done
 PIDFILE="$LOGDIR/.suite.pid"
 interrupted() {
 	[ -s "$PIDFILE" ] && kill -TERM "$(cat "$PIDFILE")" 2>/dev/null
