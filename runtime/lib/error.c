@@ -35,6 +35,14 @@ int tnpu_err(int err, const char *fmt, ...)
 	return err;
 }
 
+int tnpu_err_in_file(int err, const char *path)
+{
+	char msg[sizeof(last_error)];
+
+	snprintf(msg, sizeof(msg), "%s", last_error);
+	return tnpu_err(err, "%s: %s", path, msg);
+}
+
 int tnpu_read_file(const char *path, size_t max, void **data, size_t *len)
 {
 	struct stat st;

@@ -163,13 +163,7 @@ int tnpu_mlp_load(const char *path, struct tnpu_mlp **out)
 		return ret;
 	ret = tnpu_mlp_parse(data, len, out);
 	free(data);
-	if (ret) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", tnpu_last_error());
-		return tnpu_err(ret, "%s: %s", path, msg);
-	}
-	return 0;
+	return ret ? tnpu_err_in_file(ret, path) : 0;
 }
 
 uint32_t tnpu_mlp_num_layers(const struct tnpu_mlp *m)
@@ -531,11 +525,5 @@ int tnpu_dataset_load(const char *path, struct tnpu_dataset **out)
 		return ret;
 	ret = tnpu_dataset_parse(data, len, out);
 	free(data);
-	if (ret) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", tnpu_last_error());
-		return tnpu_err(ret, "%s: %s", path, msg);
-	}
-	return 0;
+	return ret ? tnpu_err_in_file(ret, path) : 0;
 }

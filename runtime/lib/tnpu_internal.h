@@ -53,6 +53,8 @@ TNPU_HIDDEN int tnpu_err(int err, const char *fmt, ...) __attribute__((format(pr
 TNPU_HIDDEN void tnpu_clear_error(void);
 
 /* Read a whole file (at most @max bytes, else -EFBIG). */
+/* Prefix the current error message with @path; returns @err. */
+TNPU_HIDDEN int tnpu_err_in_file(int err, const char *path);
 TNPU_HIDDEN int tnpu_read_file(const char *path, size_t max, void **data, size_t *len);
 
 /* Little-endian loads for file parsing. */
