@@ -27,36 +27,27 @@ static const char * const tnpu_queue_irq_names[TNPU_NUM_QUEUES] = {
 };
 
 /*
- * Read and clear the device's fault record.  Called from the device vector
- * and from queue completion (whichever runs first), so the faulting job can
- * report the address however the two interrupts are ordered.
+ * Log and clear the device's fault record, so the next fault is latched.
+ * Only for the log: the record holds just the first fault until cleared, so
+ * each job's own address comes from its ring slot (fault_addr), not from
+ * here.  Runs only in the device vector's handler, which never nests.
  */
-void tnpu_fault_latch(struct tnpu_device *tdev)
+static void tnpu_fault_latch(struct tnpu_device *tdev)
 {
-	unsigned long flags;
-	u32 fs, reason, qi;
+	u32 fs, reason;
 	u64 addr;
 
-	spin_lock_irqsave(&tdev->fault_lock, flags);
 	fs = tnpu_rd(tdev, TNPU_REG_FAULT_STATUS);
-	if (!(fs & TNPU_FAULT_VALID)) {
-		spin_unlock_irqrestore(&tdev->fault_lock, flags);
+	if (!(fs & TNPU_FAULT_VALID))
 		return;
-	}
 	addr = tnpu_rd(tdev, TNPU_REG_FAULT_ADDR_LO) |
 	       ((u64)tnpu_rd(tdev, TNPU_REG_FAULT_ADDR_HI) << 32);
 	tnpu_wr(tdev, TNPU_REG_FAULT_STATUS, TNPU_FAULT_VALID);
-	qi = TNPU_FAULT_QUEUE(fs);
-	if (qi < tdev->num_queues) {
-		tdev->queue[qi].fault_valid = true;
-		tdev->queue[qi].fault_addr = addr;
-	}
-	spin_unlock_irqrestore(&tdev->fault_lock, flags);
 
 	reason = TNPU_FAULT_REASON(fs);
 	dev_err_ratelimited(tdev->drm.dev,
 			    "MMU fault: ctx %u queue %u %s at 0x%llx: %s\n",
-			    TNPU_FAULT_CTX(fs), qi,
+			    TNPU_FAULT_CTX(fs), TNPU_FAULT_QUEUE(fs),
 			    fs & TNPU_FAULT_WRITE ? "write" : "read", addr,
 			    reason < ARRAY_SIZE(tnpu_fault_reason_names) &&
 			    tnpu_fault_reason_names[reason] ?

@@ -151,7 +151,6 @@ static int tnpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	tdev->pdev = pdev;
 	ida_init(&tdev->ctx_ida);
 	init_completion(&tdev->boot_done);
-	spin_lock_init(&tdev->fault_lock);
 	init_waitqueue_head(&tdev->jobs_wq);
 	ret = drmm_mutex_init(&tdev->drm, &tdev->reset_lock);
 	if (ret)

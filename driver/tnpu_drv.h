@@ -95,14 +95,12 @@ struct tnpu_queue {
 	u64 *fence_cpu;			/* coherent u64 written by the device */
 	dma_addr_t fence_dma;
 
-	spinlock_t lock;		/* tail, seqno, inflight, fault_* */
+	spinlock_t lock;		/* tail, seqno, inflight */
 	u32 tail;
 	u64 seqno;			/* last fence value handed to the device */
 	u64 completed;			/* last fence value seen */
 	u64 fence_context;
 	struct list_head inflight;	/* tnpu_job, in seqno order */
-	bool fault_valid;
-	u64 fault_addr;
 	/* tdev->completions when this queue's timeout period began */
 	u64 tdr_snap;
 };
@@ -195,7 +193,6 @@ int tnpu_dev_irq_init(struct tnpu_device *tdev);
 int tnpu_dev_reset(struct tnpu_device *tdev);
 int tnpu_dev_start(struct tnpu_device *tdev);
 void tnpu_dev_shutdown(struct tnpu_device *tdev);
-void tnpu_fault_latch(struct tnpu_device *tdev);
 
 /* tnpu_fw.c */
 int tnpu_fw_load(struct tnpu_device *tdev);

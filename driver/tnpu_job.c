@@ -156,16 +156,11 @@ static void tnpu_queue_process(struct tnpu_queue *q)
 			break;
 		hw = READ_ONCE(d->status);
 		result = tnpu_hw_result(hw, &err);
-		fault_addr = 0;
-		if (hw == TNPU_JOB_MMU_FAULT) {
-			tnpu_fault_latch(tdev);
-			spin_lock(&tdev->fault_lock);
-			if (q->fault_valid) {
-				fault_addr = q->fault_addr;
-				q->fault_valid = false;
-			}
-			spin_unlock(&tdev->fault_lock);
-		}
+		/*
+		 * The device writes the job's own fault address into its slot;
+		 * the latched FAULT_* record only holds the first of several.
+		 */
+		fault_addr = hw == TNPU_JOB_MMU_FAULT ? READ_ONCE(d->fault_addr) : 0;
 		list_del_init(&job->node);
 		tnpu_job_signal(job, hw, result, READ_ONCE(d->err_offset),
 				READ_ONCE(d->duration_ns), fault_addr, err);

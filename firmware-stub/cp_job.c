@@ -17,12 +17,16 @@ struct job_result {
 	uint32_t status;
 	uint32_t err_offset;
 	uint64_t duration_ns;
+	uint64_t fault_addr;
 };
 
 _Static_assert(offsetof(struct tnpu_job_desc, err_offset) ==
 	       offsetof(struct tnpu_job_desc, status) + 4, "result layout");
 _Static_assert(offsetof(struct tnpu_job_desc, duration_ns) ==
 	       offsetof(struct tnpu_job_desc, status) + 8, "result layout");
+_Static_assert(offsetof(struct tnpu_job_desc, fault_addr) ==
+	       offsetof(struct tnpu_job_desc, status) + 16, "result layout");
+_Static_assert(sizeof(struct job_result) == 24, "result layout");
 
 static bool queue_ready(const struct tnpu_cp_queue *q)
 {
@@ -84,7 +88,7 @@ static bool desc_valid(const struct tnpu_job_desc *d)
 	       !(d->flags & ~TNPU_JOB_F_ALL) &&
 	       d->cmd_size != 0 && d->cmd_size % 8 == 0 && d->cmd_size <= TNPU_CMD_MAX_SIZE &&
 	       !(d->cmd_addr & 7) &&
-	       !d->reserved[0] && !d->reserved[1] && !d->reserved[2];
+	       !d->fault_addr && !d->reserved[0] && !d->reserved[1];
 }
 
 bool tnpu_cp_next(struct tnpu_cp *cp, struct tnpu_cp_job *job)
@@ -179,6 +183,8 @@ void tnpu_cp_finish(struct tnpu_cp *cp, struct tnpu_cp_job *job)
 		.status = job->status,
 		.err_offset = job->err_offset,
 		.duration_ns = job->duration_ns,
+		/* per job: the latched FAULT_* record keeps only the first fault */
+		.fault_addr = job->status == TNPU_JOB_MMU_FAULT ? job->fault_addr : 0,
 	};
 
 	cp->running = false;

@@ -135,8 +135,9 @@ bool tnpu_cp_next(struct tnpu_cp *cp, struct tnpu_cp_job *job);
 void tnpu_cp_execute(struct tnpu_cp *cp, struct tnpu_cp_job *job);
 
 /*
- * Write back status/err_offset/duration_ns into the ring slot, store the
- * fence value, latch a fault record, set INT_STATUS bits and raise vectors.
+ * Write back status/err_offset/duration_ns/fault_addr into the ring slot,
+ * store the fence value, latch a fault record (if none is latched), set
+ * INT_STATUS bits and raise vectors.
  * Discards the job if a reset happened since it was fetched.
  */
 void tnpu_cp_finish(struct tnpu_cp *cp, struct tnpu_cp_job *job);

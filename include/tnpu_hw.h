@@ -142,8 +142,13 @@
 
 /* ------------------------------------------------------------------------
  * Job descriptor: one 64-byte ring entry.  The host fills it, the device
- * writes back status, err_offset and duration_ns, then stores fence_value to
- * the queue's fence address and raises TNPU_VEC_QUEUE(q).
+ * writes back status, err_offset, duration_ns and fault_addr, then stores
+ * fence_value to the queue's fence address and raises TNPU_VEC_QUEUE(q).
+ *
+ * fault_addr is the per-job copy of the fault record: the FAULT_* registers
+ * hold only the first fault until cleared, so they cannot tell which job a
+ * later fault belongs to.  Like the reserved words, the host must write it
+ * as 0; a non-zero value at fetch fails the job with TNPU_JOB_INVALID_DESC.
  */
 #define TNPU_JOB_DESC_SIZE		64
 
@@ -159,16 +164,19 @@ struct tnpu_job_desc {
 	uint32_t status;	/* device writes enum tnpu_job_status */
 	uint32_t err_offset;	/* device writes: byte offset of the failing command */
 	uint64_t duration_ns;	/* device writes: execution time */
-	uint64_t reserved[3];	/* must be zero */
+	uint64_t fault_addr;	/* device writes: faulting VA with TNPU_JOB_MMU_FAULT,
+				 * else 0; host writes 0 */
+	uint64_t reserved[2];	/* must be zero */
 };
 
 enum tnpu_job_status {
 	TNPU_JOB_PENDING	= 0,	/* host writes this before ringing */
 	TNPU_JOB_OK		= 1,
-	TNPU_JOB_INVALID_DESC	= 2,	/* bad ctx, flags, size, alignment, reserved */
+	TNPU_JOB_INVALID_DESC	= 2,	/* bad ctx, flags, size, alignment, fault_addr,
+					 * reserved */
 	TNPU_JOB_INVALID_CMD	= 3,	/* unknown opcode or bad command size */
 	TNPU_JOB_INVALID_ARG	= 4,	/* bad op field (dims, dtype, flags, ...) */
-	TNPU_JOB_MMU_FAULT	= 5,	/* see the fault record registers */
+	TNPU_JOB_MMU_FAULT	= 5,	/* address in fault_addr; see the fault record */
 	TNPU_JOB_DMA_ERROR	= 6,	/* host memory not reachable */
 	TNPU_JOB_ABORTED	= 7,	/* reset or queue disable while queued/running */
 	TNPU_JOB_STATUS_MAX,

@@ -1196,6 +1196,58 @@ static void test_fault_other_file_unaffected(void **state)
 	long_job_fini(fd, &j);
 }
 
+/*
+ * Two faulting jobs that complete back to back on one queue, before the
+ * driver handles either completion, each report their own address.  The
+ * device's latched fault record keeps only the first fault, so this needs
+ * the per-job address the device writes into the ring slot.  A long job in
+ * front holds both in the ring so they run one right after the other.
+ */
+static void test_fault_two_jobs_one_queue(void **state)
+{
+	int fd = CTX(state)->fd;
+	struct drm_tnpu_wait w1, w2, wl;
+	struct tn_cmd c1, c2;
+	struct long_job j;
+	uint64_t id, id1, id2, va;
+	struct tn_bo b;
+
+	long_job_init(fd, &j, tn_job_timeout_ms() / 10);
+	tn_cmd_new(fd, &c1);
+	tn_cmd_new(fd, &c2);
+	tn_bo_new(fd, 4096, 0, &b);
+	va = unmapped_va(fd, 65536);
+	tn_cmd_fill(&c1, va + 4096, 0x5a5a5a5a, 4096);	/* write fault, offset 0 */
+	tn_cmd_nop(&c2);
+	tn_cmd_copy(&c2, va + 40960, b.va, 4096);	/* read fault, offset 8 */
+
+	id = tn_start(fd, &j.cmd, j.bos, 2, 0, 0);
+	id1 = tn_start(fd, &c1, NULL, 0, 0, 0);
+	id2 = tn_start(fd, &c2, &b.handle, 1, 0, 0);
+	/* In reverse order: neither result may depend on when it is reaped. */
+	tn_finish(fd, id2, &w2);
+	tn_finish(fd, id1, &w1);
+	tn_finish(fd, id, &wl);
+	assert_int_equal(wl.status, DRM_TNPU_JOB_OK);
+	assert_int_equal(wl.fault_addr, 0);
+
+	if (w1.status != DRM_TNPU_JOB_FAULT || w1.hw_status != TNPU_JOB_MMU_FAULT ||
+	    w1.err_offset != 0 || w1.fault_addr != va + 4096)
+		fail_msg("first fault: status %u/%u err_offset %u fault_addr %#llx, expected %#llx",
+			 w1.status, w1.hw_status, w1.err_offset,
+			 (unsigned long long)w1.fault_addr, (unsigned long long)(va + 4096));
+	if (w2.status != DRM_TNPU_JOB_FAULT || w2.hw_status != TNPU_JOB_MMU_FAULT ||
+	    w2.err_offset != 8 || w2.fault_addr != va + 40960)
+		fail_msg("second fault: status %u/%u err_offset %u fault_addr %#llx, expected %#llx",
+			 w2.status, w2.hw_status, w2.err_offset,
+			 (unsigned long long)w2.fault_addr, (unsigned long long)(va + 40960));
+	tn_check_file_works(fd);
+	tn_bo_free(fd, &b);
+	tn_cmd_free(fd, &c2);
+	tn_cmd_free(fd, &c1);
+	long_job_fini(fd, &j);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tn_setup, tn_teardown)
 
 int main(void)
@@ -1229,6 +1281,7 @@ int main(void)
 		T(test_fault_past_end),
 		T(test_fault_stops_stream),
 		T(test_fault_device_ro),
+		T(test_fault_two_jobs_one_queue),
 		T(test_isolation),
 		T(test_fault_other_file_unaffected),
 	};

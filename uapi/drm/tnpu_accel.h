@@ -177,9 +177,12 @@ struct drm_tnpu_bo_info {
  * dependency that signalled with an error does not cancel the job).  Every
  * buffer the commands touch must be listed in @bo_handles (the command
  * buffer is added implicitly; duplicates are allowed): the listed buffers
- * stay alive until the job ends.  Addresses in the command stream are device
- * virtual addresses of this file; any other address faults the job, never
- * another file.  Jobs of one file on one queue run in submission order.
+ * stay alive until the job ends.  A buffer a job touches without listing it
+ * is never pulled from under the device either: if it is freed while any job
+ * of the file may still run, its pages stay mapped until the device is done
+ * with all of them, then it is unmapped and freed.  Addresses in the command
+ * stream are device virtual addresses of this file; any other address faults
+ * the job, never another file.  Jobs of one file on one queue run in submission order.
  *
  * On success, @out_syncobj (if non-zero) is replaced by the job's fence,
  * which signals when the job ends.  The fence has an error when the job
@@ -295,10 +298,10 @@ struct drm_tnpu_wait {
 	/** @duration_ns: out: device execution time; 0 without a device result. */
 	__u64 duration_ns;
 	/**
-	 * @fault_addr: out: with an MMU fault, the faulting device address (the
-	 * start of the failing transfer or page); 0 for a DMA error, and when
-	 * the device did not record this fault because an earlier one was still
-	 * pending.
+	 * @fault_addr: out: with an MMU fault (hw_status TNPU_JOB_MMU_FAULT),
+	 * this job's own faulting device address (the start of the failing
+	 * transfer or page), also when other jobs faulted at the same time;
+	 * 0 otherwise (including a DMA error).
 	 */
 	__u64 fault_addr;
 	/** @reserved: in: must be zero. */

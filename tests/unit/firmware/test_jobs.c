@@ -3,7 +3,7 @@
  * test_jobs.c - jobs submitted through a real ring: NOP, COPY, FILL, GEMM,
  * completion (status, fence, COMPLETED, JOBS_DONE, interrupts), every bad
  * descriptor, bad commands and arguments, and MMU faults with the fault
- * record.
+ * record and the per-job fault_addr in the ring slot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +113,7 @@ static void test_nop_completion(void **state)
 	assert_int_equal(d->status, TNPU_JOB_OK);
 	assert_int_equal(d->err_offset, 0);
 	assert_true(d->duration_ns > 0);
+	assert_int_equal(d->fault_addr, 0);
 	assert_int_equal(rig_fence(r, 1), 0x1122334455667788ull);
 	assert_int_equal(rig_rd(r, TNPU_QREG(1, TNPU_QREG_COMPLETED)), 0x55667788);
 	assert_int_equal(rig_rd(r, TNPU_QREG(1, TNPU_QREG_HEAD)), 1);
@@ -321,7 +322,7 @@ static void test_bad_descriptors(void **state)
 	d = good; d.cmd_size = TNPU_CMD_MAX_SIZE + 8;	expect_desc_invalid(w, d, 7);
 	d = good; d.cmd_addr = CMD_VA + 4;	expect_desc_invalid(w, d, 8);
 	d = good; d.reserved[0] = 1;		expect_desc_invalid(w, d, 9);
-	d = good; d.reserved[2] = 1ull << 63;	expect_desc_invalid(w, d, 10);
+	d = good; d.reserved[1] = 1ull << 63;	expect_desc_invalid(w, d, 10);
 	irqs = w->r->f.irq_count[TNPU_VEC_QUEUE(0)];
 	assert_int_equal(irqs, 10);
 	assert_int_equal(rig_rd(w->r, TNPU_REG_JOBS_DONE), 10);
@@ -331,6 +332,34 @@ static void test_bad_descriptors(void **state)
 	rig_submit_desc(w->r, 0, &d);
 	assert_int_equal(rig_drain(w->r), 1);
 	assert_int_equal(rig_desc(w->r, 0, 2)->status, TNPU_JOB_OK);
+	assert_int_equal(rig_desc(w->r, 0, 2)->fault_addr, 0);
+}
+
+/* fault_addr is device-written: a host value at submit is a bad descriptor. */
+static void test_bad_descriptor_fault_addr(void **state)
+{
+	struct world *w = *state;
+	struct stream s = { .len = 0 };
+	struct tnpu_job_desc d = { .ctx = 1, .cmd_size = 8, .cmd_addr = CMD_VA };
+	struct tnpu_job_desc *slot;
+	uint32_t idx;
+
+	put_nop(&s);
+	rig_cmds(w->r, CMD_VA, s.buf, s.len);
+	d.fault_addr = SRC_VA;
+	expect_desc_invalid(w, d, 1);
+	d.fault_addr = 1ull << 63;
+	d.fence_value = 2;
+	idx = rig_submit_desc(w->r, 0, &d);
+	assert_int_equal(rig_drain(w->r), 1);
+	slot = rig_desc(w->r, 0, idx);
+	assert_int_equal(slot->status, TNPU_JOB_INVALID_DESC);
+	/* the write-back replaces the host's value: no fault happened */
+	assert_int_equal(slot->fault_addr, 0);
+	assert_int_equal(slot->duration_ns, 0);
+	/* never executed, so no fault record either */
+	assert_int_equal(rig_rd(w->r, TNPU_REG_FAULT_STATUS), 0);
+	assert_int_equal(rig_fence(w->r, 0), 2);
 }
 
 static void expect_cmd(struct world *w, const struct stream *s, uint32_t status,
@@ -493,6 +522,7 @@ static void test_fault_write_to_read_only(void **state)
 	d = run(w, 1, &s, 77);
 	assert_int_equal(d->status, TNPU_JOB_MMU_FAULT);
 	assert_int_equal(d->err_offset, 8);
+	assert_int_equal(d->fault_addr, RO_VA + 16);
 	assert_int_equal(rig_fence(w->r, 1), 77);
 	assert_int_equal(w->r->f.irq_count[TNPU_VEC_QUEUE(1)], 1);
 	expect_fault(w, TNPU_FAULT_PERMISSION, true, RO_VA + 16, 1, 1);
@@ -503,19 +533,73 @@ static void test_fault_unmapped_and_first_wins(void **state)
 	struct world *w = *state;
 	struct stream s = { .len = 0 };
 
+	struct tnpu_job_desc *d;
+
 	/* read from an unmapped page (SRC mapping is 4 pages) */
 	put_copy(&s, SRC_VA + 4 * TNPU_PAGE_SIZE - 8, DST_VA, 16);
-	assert_int_equal(run(w, 0, &s, 1)->status, TNPU_JOB_MMU_FAULT);
+	d = run(w, 0, &s, 1);
+	assert_int_equal(d->status, TNPU_JOB_MMU_FAULT);
+	assert_int_equal(d->fault_addr, SRC_VA + 4 * TNPU_PAGE_SIZE);
 	/* a second fault while the record is valid does not overwrite it */
 	s.len = 0;
 	put_fill(&s, 0x7000000000ull, 4, 0);
-	assert_int_equal(run(w, 0, &s, 2)->status, TNPU_JOB_MMU_FAULT);
+	d = run(w, 0, &s, 2);
+	assert_int_equal(d->status, TNPU_JOB_MMU_FAULT);
+	/* but the job's own slot has its own address */
+	assert_int_equal(d->fault_addr, 0x7000000000ull);
 	expect_fault(w, TNPU_FAULT_NOT_MAPPED, false, SRC_VA + 4 * TNPU_PAGE_SIZE, 1, 0);
 	/* after clearing, the next fault latches (beyond 39 bits: RANGE) */
 	s.len = 0;
 	put_fill(&s, 1ull << TNPU_VA_BITS, 4, 0);
-	assert_int_equal(run(w, 0, &s, 3)->status, TNPU_JOB_MMU_FAULT);
+	d = run(w, 0, &s, 3);
+	assert_int_equal(d->status, TNPU_JOB_MMU_FAULT);
+	assert_int_equal(d->fault_addr, 1ull << TNPU_VA_BITS);
 	expect_fault(w, TNPU_FAULT_RANGE, true, 1ull << TNPU_VA_BITS, 1, 0);
+}
+
+/*
+ * Two faulting jobs queued back to back, completed before the host looks at
+ * anything: each ring slot holds its own job's address, while the latched
+ * record keeps the first.  A good job between and after them reports 0.
+ */
+static void test_fault_addr_per_job(void **state)
+{
+	struct world *w = *state;
+	struct rig *r = w->r;
+	const uint64_t a1 = 0x5000000ull + 0x123, a2 = 0x6000000ull + 0x40;
+	struct stream s1 = { .len = 0 }, s2 = { .len = 0 }, s3 = { .len = 0 };
+	struct tnpu_job_desc *d1, *d2, *d3, *d4;
+	uint32_t i1, i2, i3, i4;
+
+	put_nop(&s1);
+	put_fill(&s1, a1, 8, 0);		/* write fault at a1, err_offset 8 */
+	put_copy(&s2, a2, DST_VA, 16);		/* read fault at a2, err_offset 0 */
+	put_nop(&s3);
+	rig_cmds(r, CMD_VA, s1.buf, s1.len);
+	rig_cmds(r, CMD_VA + 0x10000, s2.buf, s2.len);
+	rig_cmds(r, CMD_VA + 0x20000, s3.buf, s3.len);
+	i1 = rig_submit(r, 0, 1, CMD_VA, s1.len, 1);
+	i3 = rig_submit(r, 0, 1, CMD_VA + 0x20000, s3.len, 2);
+	i2 = rig_submit(r, 0, 1, CMD_VA + 0x10000, s2.len, 3);
+	i4 = rig_submit(r, 0, 1, CMD_VA + 0x20000, s3.len, 4);
+	assert_int_equal(rig_drain(r), 4);
+	d1 = rig_desc(r, 0, i1);
+	d2 = rig_desc(r, 0, i2);
+	d3 = rig_desc(r, 0, i3);
+	d4 = rig_desc(r, 0, i4);
+	assert_int_equal(d1->status, TNPU_JOB_MMU_FAULT);
+	assert_int_equal(d1->err_offset, 8);
+	assert_int_equal(d1->fault_addr, a1);
+	assert_int_equal(d3->status, TNPU_JOB_OK);
+	assert_int_equal(d3->fault_addr, 0);
+	assert_int_equal(d2->status, TNPU_JOB_MMU_FAULT);
+	assert_int_equal(d2->err_offset, 0);
+	assert_int_equal(d2->fault_addr, a2);
+	assert_int_equal(d4->status, TNPU_JOB_OK);
+	assert_int_equal(d4->fault_addr, 0);
+	assert_int_equal(rig_fence(r, 0), 4);
+	/* the latched record is the first fault's, exactly as before */
+	expect_fault(w, TNPU_FAULT_NOT_MAPPED, true, a1, 1, 0);
 }
 
 static void test_fault_bad_context_and_cmd_stream(void **state)
@@ -528,6 +612,7 @@ static void test_fault_bad_context_and_cmd_stream(void **state)
 	slot = rig_submit(r, 0, 9, CMD_VA, 8, 5);
 	assert_int_equal(rig_drain(r), 1);
 	assert_int_equal(rig_desc(r, 0, slot)->status, TNPU_JOB_MMU_FAULT);
+	assert_int_equal(rig_desc(r, 0, slot)->fault_addr, CMD_VA);
 	assert_int_equal(rig_fence(r, 0), 5);
 	expect_fault(w, TNPU_FAULT_BAD_CONTEXT, false, CMD_VA, 9, 0);
 	/* command stream address not mapped */
@@ -535,6 +620,7 @@ static void test_fault_bad_context_and_cmd_stream(void **state)
 	assert_int_equal(rig_drain(r), 1);
 	assert_int_equal(rig_desc(r, 0, slot)->status, TNPU_JOB_MMU_FAULT);
 	assert_int_equal(rig_desc(r, 0, slot)->err_offset, 0);
+	assert_int_equal(rig_desc(r, 0, slot)->fault_addr, 0x5550000);
 	expect_fault(w, TNPU_FAULT_NOT_MAPPED, false, 0x5550000, 1, 0);
 }
 
@@ -559,8 +645,13 @@ static void test_dma_error(void **state)
 
 	/* a valid mapping to a bus address that is not RAM */
 	fake_map(&w->r->f, 1, 0x900000, 0x7f0000000000ull, TNPU_PAGE_SIZE, RW);
+	struct tnpu_job_desc *d;
+
 	put_fill(&s, 0x900000, 64, 1);
-	assert_int_equal(run(w, 0, &s, 1)->status, TNPU_JOB_DMA_ERROR);
+	d = run(w, 0, &s, 1);
+	assert_int_equal(d->status, TNPU_JOB_DMA_ERROR);
+	/* not an MMU fault: no record, no address */
+	assert_int_equal(d->fault_addr, 0);
 	assert_int_equal(rig_rd(w->r, TNPU_REG_FAULT_STATUS), 0);
 }
 
@@ -600,12 +691,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gemm_fp32_strided, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gemm_int8_trans_b, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_descriptor_fault_addr, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_copy_fill_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_gemm_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_write_to_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_unmapped_and_first_wins, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fault_addr_per_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_bad_context_and_cmd_stream, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fault_bad_upper_entry, setup, teardown),
