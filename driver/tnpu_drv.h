@@ -58,6 +58,18 @@ struct tnpu_ctx {
 	struct mutex lock;		/* protects mm and the page tables */
 	struct drm_mm mm;
 	struct tnpu_pt *root;		/* L2 table */
+	/*
+	 * A job may touch buffers it did not list, so a buffer freed while a
+	 * job of the context may still run on the device keeps its pages
+	 * mapped on @deferred until @busy (jobs submitted and not yet ended on
+	 * the device) drops to zero; @release_work then unmaps and frees them.
+	 * @busy grows only under @lock as well, so a free that sees it zero
+	 * can unmap before any new job starts.
+	 */
+	spinlock_t busy_lock;		/* busy, deferred; taken from IRQs */
+	unsigned int busy;
+	struct list_head deferred;	/* tnpu_bo.deferred */
+	struct work_struct release_work;
 };
 
 struct tnpu_bo {
@@ -65,6 +77,7 @@ struct tnpu_bo {
 	u32 flags;			/* DRM_TNPU_BO_* */
 	struct tnpu_ctx *ctx;		/* counted; NULL until mapped */
 	struct drm_mm_node node;	/* VA range (plus one guard page) */
+	struct list_head deferred;	/* on ctx->deferred once freed while busy */
 };
 
 /* Result of a job submitted with DRM_TNPU_SUBMIT_STATUS. */
@@ -126,11 +139,11 @@ struct tnpu_device {
 	struct ida ctx_ida;
 
 	struct completion boot_done;
-	spinlock_t fault_lock;		/* device fault record, queue fault_* */
 	bool wedged;			/* recovery failed: jobs fail fast */
 
 	struct tnpu_queue queue[TNPU_NUM_QUEUES];
 	struct workqueue_struct *reset_wq;	/* ordered: timeouts + forced resets */
+	struct workqueue_struct *mm_wq;		/* deferred buffer release */
 	struct work_struct reset_work;		/* forced reset (debugfs) */
 	struct mutex reset_lock;
 	atomic_t reset_count;
@@ -155,6 +168,7 @@ struct tnpu_job {
 	struct tnpu_device *tdev;
 	struct tnpu_queue *q;
 	struct tnpu_ctx *ctx;
+	bool ctx_idle;			/* counted out of ctx->busy (busy_lock) */
 	struct drm_gem_object **bos;	/* bo_count listed BOs + the command BO */
 	u32 bo_count;
 	u64 cmd_addr;
@@ -205,11 +219,16 @@ struct tnpu_ctx *tnpu_ctx_get(struct tnpu_ctx *ctx);
 void tnpu_mmu_restore(struct tnpu_device *tdev);
 int tnpu_mmu_map_bo(struct tnpu_ctx *ctx, struct tnpu_bo *bo, struct sg_table *sgt);
 void tnpu_mmu_unmap_bo(struct tnpu_bo *bo);
+bool tnpu_mmu_unmap_bo_or_defer(struct tnpu_bo *bo);
+struct tnpu_ctx *tnpu_ctx_job_begin(struct tnpu_ctx *ctx);
+struct tnpu_job;
+void tnpu_ctx_job_idle(struct tnpu_job *job);
 
 /* tnpu_gem.c */
 struct drm_gem_object *tnpu_gem_create_object(struct drm_device *dev, size_t size);
 int tnpu_ioctl_bo_create(struct drm_device *dev, void *data, struct drm_file *file);
 int tnpu_ioctl_bo_info(struct drm_device *dev, void *data, struct drm_file *file);
+void tnpu_gem_release(struct tnpu_bo *bo);
 
 /* tnpu_job.c */
 int tnpu_job_init(struct tnpu_device *tdev);

@@ -11,13 +11,19 @@
 
 #include "tnpu_drv.h"
 
+/* Free the pages and the object of a buffer that is no longer mapped. */
+void tnpu_gem_release(struct tnpu_bo *bo)
+{
+	drm_gem_shmem_free(&bo->base);
+}
+
 static void tnpu_gem_free(struct drm_gem_object *obj)
 {
 	struct tnpu_bo *bo = to_tnpu_bo(obj);
 
-	/* Jobs hold BO references, so the device no longer uses the pages. */
-	tnpu_mmu_unmap_bo(bo);
-	drm_gem_shmem_free(&bo->base);
+	/* Deferred while a job of the file is alive: see tnpu_ctx_job_end(). */
+	if (tnpu_mmu_unmap_bo_or_defer(bo))
+		tnpu_gem_release(bo);
 }
 
 static const struct drm_gem_object_funcs tnpu_gem_funcs = {

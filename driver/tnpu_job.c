@@ -129,6 +129,8 @@ static void tnpu_job_signal(struct tnpu_job *job, u32 hw_status, u32 result,
 	}
 	if (err)
 		dma_fence_set_error(&job->hw_fence->base, err);
+	/* Before any fence signals: a WAIT that returns sees the file idle. */
+	tnpu_ctx_job_idle(job);
 	dma_fence_signal(&job->hw_fence->base);
 }
 
@@ -258,6 +260,7 @@ static void tnpu_job_free(struct tnpu_job *job)
 			kfree(job->hw_fence);
 	}
 	tnpu_status_put(job->status);
+	tnpu_ctx_job_idle(job);		/* if it never reached the device */
 	tnpu_ctx_put(job->ctx);
 	kfree(job);
 	if (atomic_dec_and_test(&tdev->jobs_alive))
@@ -344,7 +347,7 @@ static void tnpu_recover(struct tnpu_device *tdev, struct tnpu_job *bad,
 	if (!ret)
 		ret = tnpu_dev_start(tdev);
 	if (ret)
-		drm_err(&tdev->drm, "recovery failed (%d): jobs fail until the driver is reloaded\n",
+		drm_err(&tdev->drm, "recovery failed (%d): jobs fail until a recovery succeeds (debugfs force_reset) or the driver is reloaded\n",
 			ret);
 	else
 		drm_info(&tdev->drm, "device reset and firmware rebooted (reset %d)\n",
@@ -502,6 +505,9 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	tdev->reset_wq = alloc_ordered_workqueue("tnpu-reset", 0);
 	if (!tdev->reset_wq)
 		return -ENOMEM;
+	tdev->mm_wq = alloc_workqueue("tnpu-mm", WQ_UNBOUND, 0);
+	if (!tdev->mm_wq)
+		return -ENOMEM;
 	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
 	args.timeout_wq = tdev->reset_wq;
 
@@ -534,6 +540,10 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 	if (tdev->reset_wq)
 		destroy_workqueue(tdev->reset_wq);
 	tdev->reset_wq = NULL;
+	/* Drains pending buffer releases. */
+	if (tdev->mm_wq)
+		destroy_workqueue(tdev->mm_wq);
+	tdev->mm_wq = NULL;
 }
 
 /*
@@ -720,7 +730,7 @@ int tnpu_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	atomic_inc(&tdev->jobs_alive);
 	job->tdev = tdev;
 	job->q = &tdev->queue[args->queue];
-	job->ctx = tnpu_ctx_get(tfile->ctx);
+	job->ctx = tnpu_ctx_job_begin(tfile->ctx);
 	INIT_LIST_HEAD(&job->node);
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
 	if (!job->hw_fence) {

@@ -19,6 +19,8 @@
 
 #include "tnpu_drv.h"
 
+static void tnpu_ctx_release_work(struct work_struct *work);
+
 static struct tnpu_pt *tnpu_pt_alloc(struct tnpu_device *tdev, unsigned int level)
 {
 	struct tnpu_pt *pt;
@@ -112,6 +114,9 @@ int tnpu_ctx_create(struct tnpu_device *tdev, struct tnpu_ctx **out)
 	ctx->tdev = tdev;
 	ctx->id = id;
 	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->busy_lock);
+	INIT_LIST_HEAD(&ctx->deferred);
+	INIT_WORK(&ctx->release_work, tnpu_ctx_release_work);
 	drm_mm_init(&ctx->mm, tdev->va_start, tdev->va_size);
 
 	tnpu_ctx_entry_set(tdev, id, ctx->root->dma | TNPU_CTX_VALID);
@@ -249,7 +254,15 @@ err_unmap:
 }
 EXPORT_SYMBOL_IF_KUNIT(tnpu_mmu_map_bo);
 
-/* Called when the buffer is freed: no job can still be using it. */
+/* Clear @bo's entries and free its range.  ctx->lock held. */
+static void tnpu_mmu_unmap_locked(struct tnpu_ctx *ctx, struct tnpu_bo *bo)
+{
+	lockdep_assert_held(&ctx->lock);
+	tnpu_mmu_clear(ctx, bo->node.start, bo->base.base.size);
+	drm_mm_remove_node(&bo->node);
+}
+
+/* Unmap a buffer no job of its context can be using. */
 void tnpu_mmu_unmap_bo(struct tnpu_bo *bo)
 {
 	struct tnpu_ctx *ctx = bo->ctx;
@@ -257,11 +270,110 @@ void tnpu_mmu_unmap_bo(struct tnpu_bo *bo)
 	if (!ctx)
 		return;
 	mutex_lock(&ctx->lock);
-	tnpu_mmu_clear(ctx, bo->node.start, bo->base.base.size);
-	drm_mm_remove_node(&bo->node);
+	tnpu_mmu_unmap_locked(ctx, bo);
 	mutex_unlock(&ctx->lock);
 	tnpu_mmu_invalidate(ctx->tdev, ctx->id);
 	bo->ctx = NULL;
 	tnpu_ctx_put(ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(tnpu_mmu_unmap_bo);
+
+/*
+ * Called when the buffer is freed.  While a job of the context may still
+ * run on the device, the device may be using the pages (a job can touch
+ * buffers it did not list), so the buffer is only queued: its pages stay
+ * mapped and allocated until the context's release work frees it.  Returns
+ * true if the buffer was unmapped and may be released now.
+ */
+bool tnpu_mmu_unmap_bo_or_defer(struct tnpu_bo *bo)
+{
+	struct tnpu_ctx *ctx = bo->ctx;
+	bool busy;
+
+	if (!ctx)
+		return true;
+	mutex_lock(&ctx->lock);
+	spin_lock_irq(&ctx->busy_lock);
+	busy = ctx->busy;
+	if (busy)
+		list_add_tail(&bo->deferred, &ctx->deferred);
+	spin_unlock_irq(&ctx->busy_lock);
+	if (busy) {
+		mutex_unlock(&ctx->lock);
+		return false;
+	}
+	/* busy grows only under ctx->lock: no job starts before this is done. */
+	tnpu_mmu_unmap_locked(ctx, bo);
+	mutex_unlock(&ctx->lock);
+	tnpu_mmu_invalidate(ctx->tdev, ctx->id);
+	bo->ctx = NULL;
+	tnpu_ctx_put(ctx);
+	return true;
+}
+
+/* Unmap and free the buffers freed while the context was busy. */
+static void tnpu_ctx_release_work(struct work_struct *work)
+{
+	struct tnpu_ctx *ctx = container_of(work, struct tnpu_ctx, release_work);
+	struct tnpu_bo *bo, *tmp;
+	LIST_HEAD(release);
+
+	mutex_lock(&ctx->lock);
+	spin_lock_irq(&ctx->busy_lock);
+	/* A job started since: the next idle context queues this again. */
+	if (!ctx->busy)
+		list_splice_init(&ctx->deferred, &release);
+	spin_unlock_irq(&ctx->busy_lock);
+	list_for_each_entry(bo, &release, deferred)
+		tnpu_mmu_unmap_locked(ctx, bo);
+	mutex_unlock(&ctx->lock);
+
+	if (!list_empty(&release)) {
+		tnpu_mmu_invalidate(ctx->tdev, ctx->id);
+		list_for_each_entry_safe(bo, tmp, &release, deferred) {
+			list_del(&bo->deferred);
+			bo->ctx = NULL;
+			tnpu_ctx_put(ctx);	/* the buffer's reference */
+			tnpu_gem_release(bo);
+		}
+	}
+	tnpu_ctx_put(ctx);			/* the work's reference */
+}
+
+/* A job of @ctx is created: count it and take a context reference. */
+struct tnpu_ctx *tnpu_ctx_job_begin(struct tnpu_ctx *ctx)
+{
+	mutex_lock(&ctx->lock);
+	spin_lock_irq(&ctx->busy_lock);
+	ctx->busy++;
+	spin_unlock_irq(&ctx->busy_lock);
+	mutex_unlock(&ctx->lock);
+	return tnpu_ctx_get(ctx);
+}
+
+/*
+ * The device is done with @job (it completed, or the device was reset or
+ * removed first), or the job never reached it.  Called once per job before
+ * its fences signal, from any context; the job still holds its context
+ * reference.  The last busy job hands deferred buffers to the release work.
+ */
+void tnpu_ctx_job_idle(struct tnpu_job *job)
+{
+	struct tnpu_ctx *ctx = job->ctx;
+	unsigned long flags;
+	bool release = false;
+
+	spin_lock_irqsave(&ctx->busy_lock, flags);
+	if (!job->ctx_idle) {
+		job->ctx_idle = true;
+		release = !--ctx->busy && !list_empty(&ctx->deferred);
+	}
+	spin_unlock_irqrestore(&ctx->busy_lock, flags);
+
+	if (release) {
+		/* Not the last reference: the job holds one. */
+		tnpu_ctx_get(ctx);
+		if (!queue_work(ctx->tdev->mm_wq, &ctx->release_work))
+			tnpu_ctx_put(ctx);
+	}
+}

@@ -484,6 +484,62 @@ static void test_many_files(void **state)
 		close(fds[i]);
 }
 
+/*
+ * A job may touch buffers it did not list.  Freeing such a buffer while the
+ * job runs must neither pull the pages from under the device (the job would
+ * fault, or write to pages the kernel already reused) nor leave them mapped
+ * afterwards: the driver keeps them until the file's jobs have ended.
+ */
+static void test_free_unlisted_bo_during_job(void **state)
+{
+	int fd = CTX(state)->fd;
+	struct drm_tnpu_wait w;
+	struct tn_bo ab, c;
+	struct tn_cmd cmd, fill;
+	uint64_t id, c_va;
+	uint32_t d, status = 0;
+	float *a;
+	size_t i;
+	int tries;
+
+	/* A GEMM long enough that both closes land while it runs. */
+	d = tn_gemm_dim_for(fd, tn_job_timeout_ms() / 8 * 1000000ull, 64, 2048);
+	tn_bo_new(fd, (uint64_t)d * d * 4, 0, &ab);
+	tn_bo_new(fd, (uint64_t)d * d * 4, 0, &c);
+	a = ab.map;
+	for (i = 0; i < (size_t)d * d; i++)
+		a[i] = 1.0f;
+	tn_cmd_new(fd, &cmd);
+	tn_cmd_square_gemm(&cmd, &ab, &c, d);
+	c_va = c.va;
+
+	id = tn_start(fd, &cmd, NULL, 0, 0, 0);	/* ab and c not listed */
+	tn_bo_free(fd, &c);
+	tn_bo_free(fd, &ab);
+	tn_finish(fd, id, &w);
+	assert_int_equal(w.status, DRM_TNPU_JOB_OK);
+	assert_int_equal(w.fault_addr, 0);
+
+	/*
+	 * Once the job has ended the pages go.  The job is freed just after
+	 * its fence signals, and a job started before that keeps the buffer a
+	 * little longer, so poll until the address faults.
+	 */
+	tn_cmd_new(fd, &fill);
+	tn_cmd_fill(&fill, c_va, 0x5a5a5a5a, 4096);
+	for (tries = 0; tries < 100; tries++) {
+		status = tn_run(fd, &fill, NULL, 0, 0, &w);
+		if (status != DRM_TNPU_JOB_OK)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(status, DRM_TNPU_JOB_FAULT);
+	assert_true(w.fault_addr == c_va);
+	tn_check_file_works(fd);
+	tn_cmd_free(fd, &fill);
+	tn_cmd_free(fd, &cmd);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tn_setup, tn_teardown)
 
 int main(void)
@@ -500,6 +556,7 @@ int main(void)
 		T(test_dependency_chain),
 		T(test_concurrent_wait),
 		T(test_many_files),
+		T(test_free_unlisted_bo_during_job),
 	};
 
 	return cmocka_run_group_tests_name("tnpu-stress", tests, tn_group_setup, tn_group_teardown);
