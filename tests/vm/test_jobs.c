@@ -903,6 +903,12 @@ static void test_invalid_args(void **state)
 }
 
 /* A VA that is not mapped in this file: a closed buffer's. */
+/*
+ * The VA of a buffer that was never used by a job, closed just now: it is
+ * unmapped at once.  Use it before anything else allocates: a later buffer
+ * may land in the same hole (best fit), and one closed right after its job
+ * stays mapped until the driver frees that job, a moment after WAIT.
+ */
 static uint64_t unmapped_va(int fd, uint64_t size)
 {
 	struct tn_bo b;
@@ -932,6 +938,8 @@ static void test_fault_unmapped(void **state)
 		   "FILL to a closed buffer's VA", &w);
 	assert_int_equal(w.fault_addr, va + 8192);
 
+	/* expect_job allocated and freed buffers since: take a fresh hole. */
+	va = unmapped_va(fd, 65536);
 	tn_cmd_reset(&c);
 	tn_cmd_nop(&c);
 	tn_cmd_copy(&c, va, b.va, 4096);
