@@ -519,5 +519,6 @@ int main(void)
 		T(test_bo_file_close),
 	};
 
+	tn_apply_env();
 	return cmocka_run_group_tests_name("tnpu-abi", tests, tn_group_setup, tn_group_teardown);
 }

@@ -211,5 +211,6 @@ int main(void)
 		T(test_hang_then_close),
 	};
 
+	tn_apply_env();
 	return cmocka_run_group_tests_name("tnpu-hang", tests, tn_group_setup, tn_group_teardown);
 }

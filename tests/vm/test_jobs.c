@@ -1294,5 +1294,6 @@ int main(void)
 		T(test_fault_other_file_unaffected),
 	};
 
+	tn_apply_env();
 	return cmocka_run_group_tests_name("tnpu-jobs", tests, tn_group_setup, tn_group_teardown);
 }

@@ -460,5 +460,6 @@ int main(void)
 		T(test_mixed_stream),
 	};
 
+	tn_apply_env();
 	return cmocka_run_group_tests_name("tnpu-ops", tests, tn_group_setup, tn_group_teardown);
 }

@@ -559,5 +559,6 @@ int main(void)
 		T(test_free_unlisted_bo_during_job),
 	};
 
+	tn_apply_env();
 	return cmocka_run_group_tests_name("tnpu-stress", tests, tn_group_setup, tn_group_teardown);
 }

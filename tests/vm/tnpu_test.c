@@ -63,6 +63,22 @@ int tn_open(void)
 	return fd;
 }
 
+static double tn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void tn_apply_env(void)
+{
+	const char *filter = getenv("TNPU_TEST_FILTER");
+
+	if (filter && *filter)
+		cmocka_set_test_filter(filter);
+}
+
 int tn_group_setup(void **state)
 {
 	(void)state;
@@ -88,6 +104,7 @@ int tn_setup(void **state)
 	t->fd = tn_open();
 	tn_info(t->fd, &t->info);
 	t->reset0 = t->info.reset_count;
+	t->start_ms = tn_now_ms();
 	*state = t;
 	return 0;
 }
@@ -103,6 +120,8 @@ int tn_teardown(void **state)
 
 	if (!t)
 		return 0;
+	if (getenv("TNPU_TEST_TIMES"))
+		printf("# %.0f ms\n", tn_now_ms() - t->start_ms);
 	now = tn_reset_count(t->fd);
 	close(t->fd);
 	*state = NULL;

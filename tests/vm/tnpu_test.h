@@ -33,6 +33,7 @@ struct tn_ctx {
 	struct drm_tnpu_info info;
 	uint32_t reset0;
 	uint32_t resets_expected;	/* tests that hang the device raise this */
+	double start_ms;		/* for TNPU_TEST_TIMES */
 };
 
 struct tn_bo {
@@ -53,6 +54,12 @@ struct tn_cmd {
 /* Device discovery and files */
 const char *tn_dev_path(void);
 int tn_open(void);
+/*
+ * Call first in main(): TNPU_TEST_FILTER=PATTERN runs only the tests whose
+ * names match (cmocka wildcards * and ?); TNPU_TEST_TIMES=1 prints each
+ * test's wall time as a TAP comment.
+ */
+void tn_apply_env(void);
 int tn_group_setup(void **state);
 int tn_group_teardown(void **state);
 int tn_setup(void **state);
