@@ -10,9 +10,12 @@
 # that reaches the bug, and check that the run fails with the checker's own
 # report in the console:
 #
-#   uaf          tnpu-test-abi                    BUG: KASAN: slab-use-after-free
-#   bo-leak      tnpu-kmemleak tnpu-runtime-test  WARNING: ... drm_mm_takedown
+#   uaf          the ABI suite's BO_INFO tests    BUG: KASAN: slab-use-after-free
+#   bo-leak      tnpu-runtime-test, rmmod tnpu    WARNING: ... drm_mm_takedown
 #   status-leak  tnpu-kmemleak tnpu-runtime-test  unreferenced object 0x...
+#
+# Each workload is the smallest that reaches its bug, so the three boots
+# stay short; the full suites run on the same kernel in vm-debug.
 #
 # DEBUG-VM-ARGS are scripts/debug-guest.sh's output (default: run it).
 # Prints TAP; everything is built under build/harness/.
@@ -44,10 +47,11 @@ tap() {
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
 }
 
-# plant BUG WORKLOAD PATTERN DESCRIPTION
+# plant BUG PATTERN DESCRIPTION -- WORKLOAD...
 plant() {
-	local bug=$1 workload=$2 pattern=$3 what=$4
+	local bug=$1 pattern=$2 what=$3
 	local dir=$WORK/$bug log=$WORK/$bug/console.log rc
+	shift 4
 
 	rm -rf "$dir"
 	mkdir -p "$dir/src"
@@ -68,7 +72,7 @@ plant() {
 	install -m 0644 "$dir/src/driver/tnpu.ko" "$dir/guest/lib/modules/tnpu.ko"
 
 	"$REPO/scripts/vm.sh" "${ARGS[@]}" --guest "$dir/guest" --timeout 600 \
-		--log "$log" -- $workload >"$dir/vm.out" 2>&1
+		--log "$log" -- "$@" >"$dir/vm.out" 2>&1
 	rc=$?
 	if [ "$rc" -ne 0 ] && grep -Eq -- "$pattern" "$log"; then
 		grep -Em1 -- "$pattern" "$log" | sed 's/^/# caught: /'
@@ -79,12 +83,12 @@ plant() {
 	fi
 }
 
-plant uaf "tnpu-test-abi" "BUG: KASAN: slab-use-after-free" \
-	"use-after-free planted in BO_INFO"
-plant bo-leak "tnpu-kmemleak tnpu-runtime-test" "WARNING: .* drm_mm_takedown" \
-	"buffer object leak planted in BO_CREATE"
-plant status-leak "tnpu-kmemleak tnpu-runtime-test" "unreferenced object 0x" \
-	"job status leak planted in WAIT"
+plant uaf "BUG: KASAN: slab-use-after-free" "use-after-free planted in BO_INFO" \
+	-- env 'TNPU_TEST_FILTER=test_bo_info*' tnpu-test-abi
+plant bo-leak "WARNING: .* drm_mm_takedown" "buffer object leak planted in BO_CREATE" \
+	-- sh -c 'tnpu-runtime-test; rmmod tnpu'
+plant status-leak "unreferenced object 0x" "job status leak planted in WAIT" \
+	-- tnpu-kmemleak tnpu-runtime-test
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
