@@ -7,8 +7,10 @@
 # The build dir holds arch/x86/boot/bzImage, the kernel's own modules
 # (installed under mods/lib/modules/<ver>) and everything needed to build
 # tnpu.ko out of tree against it (make -C <dir> M=<repo>).  The cache key is
-# the kernel version plus a hash of kernel/debug.config, driver/Kconfig and
-# RECIPE below: bump RECIPE when a change here changes what gets built.  Progress goes to stderr; only the directory goes to stdout.
+# the kernel version plus a hash of kernel/debug.config's settings (not its
+# comments), driver/Kconfig and RECIPE below: bump RECIPE when a change here
+# changes what gets built.  Progress goes to stderr; only the directory goes
+# to stdout.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +26,10 @@ die() { log "error: $*"; exit 1; }
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
 RECIPE=1
-key=$( (cat "$frag" "$here/driver/Kconfig"; echo "recipe $RECIPE") | sha256sum | cut -c1-12)
+# Keyed by the fragment's settings (comments may change freely), the
+# driver's Kconfig and this recipe.
+key=$( (grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$frag"; cat "$here/driver/Kconfig"
+	echo "recipe $RECIPE") | sha256sum | cut -c1-12)
 out=$cache/linux-debug-$srcver-$key
 mkdir -p "$cache"
 
