@@ -42,7 +42,9 @@
 # a kernel problem (WARNING:, BUG:, Oops, Call Trace, hung task, panic,
 # general protection, UBSAN, KASAN, ... or a W/D/L taint), 1.  124: timeout.
 # 125: the guest never reported a status (QEMU failed, kernel panic, /init
-# failed).  Each problem is named with its log line.
+# failed).  Each problem is named with its log line.  When the kernel has a
+# vmlinux with debug info (the debug kernel), the first report is also
+# decoded to file:line frames into LOG.decoded (scripts/decode-console.sh).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -236,6 +238,18 @@ if [ "$CONSOLE_CHECK" = 1 ]; then
 		PROBLEMS=$(printf '%s\n' "$hits" | wc -l)
 		msg "console check FAILED: $PROBLEMS kernel problem line(s):"
 		printf '%s\n' "$hits" | head -n 20 | sed "s|^|vm.sh:   $LOG:|" >&2
+	fi
+	# With a vmlinux that has debug info (the debug kernel), also write the
+	# first report with file:line frames, as kernel CIs do.
+	first=$(printf '%s\n' "$hits" | head -n1 | cut -d: -f1)
+	if [ -n "$hits" ] &&
+	   "$REPO/scripts/decode-console.sh" --kernel "$KERNEL" --guest "${GUEST:-$REPO/build/guest}" \
+		--from "$first" "$CLEAN" >"$LOG.decoded" 2>/dev/null; then
+		msg "the report decoded to source lines: $LOG.decoded"
+		grep -E '\+0x[0-9a-f]+/0x[0-9a-f]+ .*:[0-9]+' "$LOG.decoded" | head -n 12 |
+			sed 's/^/vm.sh:   /' >&2 || true
+	else
+		rm -f "$LOG.decoded"
 	fi
 	taint=$(grep -ao 'TNPU-TAINT=[0-9]*' "$CLEAN" | tail -n1 | cut -d= -f2 || true)
 	if [ -n "$taint" ] && [ $((taint & BAD_TAINT_MASK)) -ne 0 ]; then

@@ -15,7 +15,9 @@
 #   status-leak  tnpu-kmemleak tnpu-runtime-test  unreferenced object 0x...
 #
 # Each workload is the smallest that reaches its bug, so the three boots
-# stay short; the full suites run on the same kernel in vm-debug.
+# stay short; the full suites run on the same kernel in vm-debug.  The
+# use-after-free report must also come out decoded to file:line
+# (scripts/decode-console.sh; skipped on a kernel without debug info).
 #
 # DEBUG-VM-ARGS are scripts/debug-guest.sh's output (default: run it).
 # Prints TAP; everything is built under build/harness/.
@@ -85,6 +87,17 @@ plant() {
 
 plant uaf "BUG: KASAN: slab-use-after-free" "use-after-free planted in BO_INFO" \
 	-- env 'TNPU_TEST_FILTER=test_bo_info*' tnpu-test-abi
+# vm.sh decodes the report when the kernel has line tables: the frames of
+# the planted bug must name the driver's source file and line.
+decoded=$WORK/uaf/console.log.decoded
+if ! readelf -WS "$KDIR/vmlinux" 2>/dev/null | grep -qwF .debug_line; then
+	tap 0 "use-after-free report decoded to source lines # SKIP $KDIR/vmlinux has no debug info"
+elif grep -Eq 'tnpu_gem\.c:[0-9]+' "$decoded" 2>/dev/null; then
+	grep -Em1 'tnpu_gem\.c:[0-9]+' "$decoded" | sed 's/^ */# decoded: /'
+	tap 0 "use-after-free report decoded to source lines"
+else
+	tap 1 "use-after-free report decoded to source lines (no tnpu_gem.c:LINE in $decoded)"
+fi
 plant bo-leak "WARNING: .* drm_mm_takedown" "buffer object leak planted in BO_CREATE" \
 	-- sh -c 'tnpu-runtime-test; rmmod tnpu'
 plant status-leak "unreferenced object 0x" "job status leak planted in WAIT" \
