@@ -34,7 +34,7 @@ if [ $# -ne 1 ] || [ -z "$KERNEL" ]; then
 fi
 LOG=$1
 
-has_lines() { readelf -WS "$1" 2>/dev/null | grep -qwF .debug_line; }
+has_lines() { readelf -WS "$1" 2>/dev/null | grep -wF .debug_line >/dev/null; }
 
 VMLINUX='' KDIR=''
 case "$KERNEL" in

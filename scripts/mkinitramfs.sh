@@ -98,7 +98,7 @@ mod_file() {
 mod_builtin() {
 	local n=${1//-/_}
 	[ -f "$MODDIR/modules.builtin" ] &&
-		sed 's/-/_/g' "$MODDIR/modules.builtin" | grep -q "/$n\.ko\$"
+		grep -q "/$n\.ko\$" <(sed 's/-/_/g' "$MODDIR/modules.builtin")
 }
 
 declare -A SEEN=()
