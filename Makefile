@@ -87,8 +87,9 @@ demo:
 	$(VM) $(VM_ARGS) -- tnpu-digits $(DEMO_ARGS)
 
 # run-all.sh runs every suite (unit tests, lint, qtest, the VM suites on
-# Debian's kernel, then on the debug kernel with KUnit, kmemleak and the
-# harness self-test), saves logs in build/test-logs/ and prints the summary.
+# Debian's kernel and on the debug kernel with KUnit, kmemleak and the
+# harness self-test) in two lanes side by side (TNPU_TEST_JOBS=1: in turn),
+# saves logs in build/test-logs/ and prints the summary.
 test:
 	scripts/deps.sh
 	$(MAKE) all
