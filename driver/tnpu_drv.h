@@ -114,8 +114,6 @@ struct tnpu_queue {
 	u64 completed;			/* last fence value seen */
 	u64 fence_context;
 	struct list_head inflight;	/* tnpu_job, in seqno order */
-	/* tdev->completions when this queue's timeout period began */
-	u64 tdr_snap;
 };
 
 struct tnpu_device {
@@ -147,7 +145,10 @@ struct tnpu_device {
 	struct work_struct reset_work;		/* forced reset (debugfs) */
 	struct mutex reset_lock;
 	atomic_t reset_count;
-	atomic64_t completions;		/* jobs the device completed, all queues */
+	/* hang watchdog (tnpu_watchdog): the device's stall clock */
+	atomic_t hw_jobs;		/* jobs on the device, all queues */
+	unsigned long last_progress;	/* jiffies: last completion, or idle -> busy */
+	struct delayed_work watchdog;
 	atomic_t jobs_alive;
 	wait_queue_head_t jobs_wq;
 	struct dentry *debugfs_link;		/* accel/<minor> -> accel/<device> */

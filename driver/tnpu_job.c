@@ -11,10 +11,12 @@
  * taken from the job's ring slot.  drm_sched then signals the job's
  * finished fence, which is what out-syncobjs and WAIT see.
  *
- * Recovery: the scheduler timeout (or debugfs force_reset) stops every
- * scheduler, resets the device, fails every in-flight job (-ETIMEDOUT for
- * the hung one, -ECANCELED for the rest), boots the cached firmware again,
- * reprograms the MMU and queues and restarts the schedulers.
+ * Recovery: the scheduler timeout handler (run by drm_sched's timer, or at
+ * once by the hang watchdog, see "Hang detection") or debugfs force_reset
+ * stops every scheduler, resets the device, fails every in-flight job
+ * (-ETIMEDOUT for the hung one, -ECANCELED for the rest), boots the cached
+ * firmware again, reprograms the MMU and queues and restarts the
+ * schedulers.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -34,6 +36,27 @@
 static const char * const tnpu_queue_names[TNPU_NUM_QUEUES] = {
 	"tnpu-q0", "tnpu-q1", "tnpu-q2", "tnpu-q3",
 };
+
+/*
+ * Hang detection.  The device runs one job at a time across its queues, so
+ * it is hung when it had jobs and completed none for job_timeout_ms: its
+ * stall clock restarts at every completion and when it goes from idle to
+ * busy.  A drm_sched timer alone cannot see that, because the scheduler
+ * restarts a queue's timer each time it hands the device another job of
+ * that queue: jobs arriving behind a hung one would keep postponing it.
+ * So a watchdog checks the stall clock every quarter of the timeout, and a
+ * hang is detected between 1 and 1.25 job timeouts after the last progress.
+ */
+static unsigned long tnpu_watchdog_period(void)
+{
+	return max(msecs_to_jiffies(tnpu_job_timeout_ms) / 4, 1UL);
+}
+
+static bool tnpu_stalled(struct tnpu_device *tdev)
+{
+	return time_after_eq(jiffies, READ_ONCE(tdev->last_progress) +
+			     msecs_to_jiffies(tnpu_job_timeout_ms));
+}
 
 static inline struct tnpu_job *to_tnpu_job(struct drm_sched_job *sched_job)
 {
@@ -166,9 +189,8 @@ static void tnpu_queue_process(struct tnpu_queue *q)
 		list_del_init(&job->node);
 		tnpu_job_signal(job, hw, result, READ_ONCE(d->err_offset),
 				READ_ONCE(d->duration_ns), fault_addr, err);
-		atomic64_inc(&tdev->completions);
-		/* drm_sched restarts this queue's timer for its next job. */
-		q->tdr_snap = atomic64_read(&tdev->completions);
+		atomic_dec(&tdev->hw_jobs);
+		WRITE_ONCE(tdev->last_progress, jiffies);
 	}
 	spin_unlock_irqrestore(&q->lock, flags);
 }
@@ -199,6 +221,7 @@ static void tnpu_queue_cancel(struct tnpu_queue *q, const struct tnpu_hang *hang
 	spin_lock_irqsave(&q->lock, flags);
 	list_for_each_entry_safe(job, tmp, &q->inflight, node) {
 		list_del_init(&job->node);
+		atomic_dec(&q->tdev->hw_jobs);
 		if (hang && hang->queue == (int)q->idx && hang->seqno == job->seqno)
 			tnpu_job_signal(job, TNPU_JOB_ABORTED, DRM_TNPU_JOB_TIMEOUT,
 					0, 0, 0, -ETIMEDOUT);
@@ -301,8 +324,11 @@ static struct dma_fence *tnpu_run_job(struct drm_sched_job *sched_job)
 		       q->fence_context, job->seqno);
 	job->hw_armed = true;
 	list_add_tail(&job->node, &q->inflight);
-	/* drm_sched (re)starts the queue's timer with every job it runs. */
-	q->tdr_snap = atomic64_read(&tdev->completions);
+	if (atomic_inc_return(&tdev->hw_jobs) == 1) {
+		/* The device was idle: its stall clock starts now. */
+		WRITE_ONCE(tdev->last_progress, jiffies);
+		queue_delayed_work(tdev->reset_wq, &tdev->watchdog, tnpu_watchdog_period());
+	}
 	q->tail = (q->tail + 1) & (TNPU_RING_ENTRIES - 1);
 	/* wmb: the descriptor must be in memory before the doorbell. */
 	wmb();
@@ -344,6 +370,9 @@ static void tnpu_recover(struct tnpu_device *tdev, struct tnpu_job *bad,
 		synchronize_irq(pci_irq_vector(tdev->pdev, TNPU_VEC_QUEUE(i)));
 		tnpu_queue_cancel(&tdev->queue[i], hang, -ECANCELED);
 	}
+	/* The schedulers are stopped: nothing is on the device any more. */
+	drm_WARN_ON_ONCE(&tdev->drm, atomic_read(&tdev->hw_jobs));
+	atomic_set(&tdev->hw_jobs, 0);
 	if (!ret)
 		ret = tnpu_dev_start(tdev);
 	if (ret)
@@ -379,6 +408,17 @@ static void tnpu_job_reinsert(struct drm_sched_job *sched_job)
 	drm_sched_wqueue_start(sched);
 }
 
+/* Signal what finished on every queue, interrupts still in flight included. */
+static void tnpu_process_all(struct tnpu_device *tdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		synchronize_irq(pci_irq_vector(tdev->pdev, TNPU_VEC_QUEUE(i)));
+		tnpu_queue_process(&tdev->queue[i]);
+	}
+}
+
 /*
  * The job the device is executing: the oldest in-flight job of a queue whose
  * ring slot the device has fetched (HEAD moved past it).  The device runs
@@ -412,11 +452,11 @@ static bool tnpu_find_running(struct tnpu_device *tdev, struct tnpu_hang *hang,
 }
 
 /*
- * drm_sched's timer covers the jobs a queue has on the device, but the
- * device runs one job at a time across all queues: a queue's job may wait
- * behind others for longer than the timeout.  So the device counts as hung
- * only if it completed no job at all during this queue's whole timeout
- * period; the job it is executing then is the guilty one (-ETIMEDOUT).
+ * Called when a queue's drm_sched timer expires, or at once when the
+ * watchdog saw the device stall (drm_sched_fault).  A queue's job may wait
+ * behind other queues' jobs for longer than the timeout, so this resets
+ * only if the device's stall clock ran out; the job it is executing then
+ * is the guilty one (-ETIMEDOUT).
  */
 static enum drm_gpu_sched_stat tnpu_timedout_job(struct drm_sched_job *sched_job)
 {
@@ -424,10 +464,7 @@ static enum drm_gpu_sched_stat tnpu_timedout_job(struct drm_sched_job *sched_job
 	struct tnpu_queue *q = job->q;
 	struct tnpu_device *tdev = q->tdev;
 	struct tnpu_hang hang;
-	unsigned long flags;
-	bool progress;
 	u32 ctx_id;
-	u64 now;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx)) {
@@ -436,17 +473,8 @@ static enum drm_gpu_sched_stat tnpu_timedout_job(struct drm_sched_job *sched_job
 		return DRM_GPU_SCHED_STAT_ENODEV;
 	}
 
-	/* Catch a completion whose interrupt is still in flight. */
-	synchronize_irq(pci_irq_vector(tdev->pdev, TNPU_VEC_QUEUE(q->idx)));
-	tnpu_queue_process(q);
-
-	now = atomic64_read(&tdev->completions);
-	spin_lock_irqsave(&q->lock, flags);
-	progress = now != q->tdr_snap;
-	q->tdr_snap = now;
-	spin_unlock_irqrestore(&q->lock, flags);
-
-	if (progress || dma_fence_is_signaled(&sched_job->s_fence->finished) ||
+	tnpu_process_all(tdev);
+	if (!tnpu_stalled(tdev) || dma_fence_is_signaled(&sched_job->s_fence->finished) ||
 	    !READ_ONCE(job->hw_armed) || dma_fence_is_signaled(&job->hw_fence->base)) {
 		tnpu_job_reinsert(sched_job);
 		drm_dev_exit(idx);
@@ -464,6 +492,43 @@ static enum drm_gpu_sched_stat tnpu_timedout_job(struct drm_sched_job *sched_job
 	tnpu_recover(tdev, job, &hang);
 	drm_dev_exit(idx);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+/*
+ * Every quarter of the timeout while the device has jobs (see "Hang
+ * detection" above): a stalled device goes to the timeout handler of the
+ * queue whose job it is executing, at once.
+ */
+static void tnpu_watchdog(struct work_struct *work)
+{
+	struct tnpu_device *tdev = container_of(to_delayed_work(work), struct tnpu_device,
+						watchdog);
+	struct tnpu_hang hang;
+	unsigned int i;
+	u32 ctx_id;
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return;
+	tnpu_process_all(tdev);
+	/* Idle: run_job starts the watchdog again with the next job. */
+	if (!atomic_read(&tdev->hw_jobs))
+		goto out;
+	if (tnpu_stalled(tdev)) {
+		if (tnpu_find_running(tdev, &hang, &ctx_id)) {
+			i = hang.queue;
+		} else {
+			/* Nothing fetched: the oldest queue with jobs. */
+			for (i = 0; i < tdev->num_queues; i++)
+				if (!list_empty_careful(&tdev->queue[i].inflight))
+					break;
+		}
+		if (i < tdev->num_queues)
+			drm_sched_fault(&tdev->queue[i].sched);
+	}
+	queue_delayed_work(tdev->reset_wq, &tdev->watchdog, tnpu_watchdog_period());
+out:
+	drm_dev_exit(idx);
 }
 
 static const struct drm_sched_backend_ops tnpu_sched_ops = {
@@ -509,6 +574,8 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	if (!tdev->mm_wq)
 		return -ENOMEM;
 	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
+	INIT_DELAYED_WORK(&tdev->watchdog, tnpu_watchdog);
+	tdev->last_progress = jiffies;
 	args.timeout_wq = tdev->reset_wq;
 
 	for (i = 0; i < tdev->num_queues; i++) {
@@ -537,6 +604,8 @@ void tnpu_job_fini(struct tnpu_device *tdev)
 			drm_sched_fini(&tdev->queue[i].sched);
 		tdev->queue[i].sched_ready = false;
 	}
+	/* A delayed work's timer is not drained by destroy_workqueue(). */
+	cancel_delayed_work_sync(&tdev->watchdog);
 	if (tdev->reset_wq)
 		destroy_workqueue(tdev->reset_wq);
 	tdev->reset_wq = NULL;
@@ -556,6 +625,7 @@ void tnpu_job_unplug(struct tnpu_device *tdev)
 	unsigned int i;
 
 	cancel_work_sync(&tdev->reset_work);
+	cancel_delayed_work_sync(&tdev->watchdog);
 	for (i = 0; i < tdev->num_queues; i++)
 		tnpu_queue_cancel(&tdev->queue[i], NULL, -ENODEV);
 	if (!wait_event_timeout(tdev->jobs_wq, !atomic_read(&tdev->jobs_alive),

@@ -202,6 +202,55 @@ static void test_hang_then_close(void **state)
 	tn_cmd_free(t->fd, &nop);
 }
 
+/*
+ * drm_sched restarts a queue's timer whenever it hands the device another
+ * job of that queue.  Jobs that keep arriving behind a hang must not
+ * postpone its detection: the device completed nothing, so it is reset
+ * between 1 and 1.25 job timeouts after the hang began (1.6 allowed).
+ */
+static void test_hang_jobs_keep_coming(void **state)
+{
+	struct tn_ctx *t = *state;
+	int fd = t->fd;
+	uint64_t limit_ns = (uint64_t)tn_job_timeout_ms() * 1000000ull;
+	uint64_t id, ids[64], t0, el;
+	struct drm_tnpu_wait w;
+	struct hang_job h;
+	struct tn_cmd nop;
+	unsigned int n = 0, i;
+
+	hang_job_init(fd, &h);
+	tn_cmd_new(fd, &nop);
+	tn_cmd_nop(&nop);
+	t0 = tn_now_ns();
+	id = tn_start(fd, &h.cmd, h.bos, 2, 0, 0);
+	/* A job behind it every tenth of the timeout until the reset. */
+	while (tn_wait(fd, id, (int64_t)limit_ns / 10, &w) == -ETIME) {
+		if (tn_now_ns() - t0 > 4 * limit_ns)
+			fail_msg("no reset %.1f s after the hang (job_timeout_ms %u, %u jobs queued behind)",
+				 (tn_now_ns() - t0) / 1e9, tn_job_timeout_ms(), n);
+		assert_true(n < ARRAY_LEN(ids));
+		ids[n++] = tn_start(fd, &nop, NULL, 0, 0, 0);
+	}
+	el = tn_now_ns() - t0;
+	printf("# hang reset after %.1f s (job_timeout_ms %u) with %u jobs queued behind\n",
+	       el / 1e9, tn_job_timeout_ms(), n);
+	assert_int_equal(w.status, DRM_TNPU_JOB_TIMEOUT);
+	assert_true(el >= limit_ns);
+	assert_true(el < limit_ns * 16 / 10);
+	assert_true(n >= 5);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(tn_wait(fd, ids[i], hang_wait_ns(), &w), 0);
+		if (w.status != DRM_TNPU_JOB_OK && w.status != DRM_TNPU_JOB_ABORTED)
+			fail_msg("job %u behind the hang: status %u", i, w.status);
+	}
+	assert_int_equal(tn_reset_count(fd), t->reset0 + 1);
+	t->resets_expected = 1;
+	tn_run_ok(fd, &nop, NULL, 0, 0);
+	tn_cmd_free(fd, &nop);
+	hang_job_fini(fd, &h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tn_setup, tn_teardown)
 
 int main(void)
@@ -209,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_hang_recovery),
 		T(test_hang_then_close),
+		T(test_hang_jobs_keep_coming),
 	};
 
 	tn_apply_env();

@@ -198,9 +198,9 @@ struct drm_tnpu_bo_info {
  * during the wait, the jobs still queued are cancelled (-ESRCH).
  *
  * Recovery: if the device completes no job at all during job_timeout_ms
- * (module parameter, default 10000) while a queue has a job on it, the
- * driver resets the device (so a hang is detected after one to two such
- * periods).  The job the device was executing (or, if it had fetched none,
+ * (module parameter, default 10000) while it has jobs, the driver resets
+ * the device (a hang is detected within 1.25 such periods, however many
+ * jobs are queued behind it).  The job the device was executing (or, if it had fetched none,
  * the timed-out job) ends with DRM_TNPU_JOB_TIMEOUT; every other job
  * already handed to the device, of any file, ends with
  * DRM_TNPU_JOB_ABORTED; jobs not yet handed to the device (waiting for
