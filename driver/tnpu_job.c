@@ -567,15 +567,15 @@ int tnpu_job_init(struct tnpu_device *tdev)
 	unsigned int i;
 	int ret;
 
-	tdev->reset_wq = alloc_ordered_workqueue("tnpu-reset", 0);
-	if (!tdev->reset_wq)
-		return -ENOMEM;
-	tdev->mm_wq = alloc_workqueue("tnpu-mm", WQ_UNBOUND, 0);
-	if (!tdev->mm_wq)
-		return -ENOMEM;
 	INIT_WORK(&tdev->reset_work, tnpu_reset_work);
 	INIT_DELAYED_WORK(&tdev->watchdog, tnpu_watchdog);
 	tdev->last_progress = jiffies;
+	tdev->reset_wq = alloc_ordered_workqueue("tnpu-reset", 0);
+	tdev->mm_wq = alloc_workqueue("tnpu-mm", WQ_UNBOUND, 0);
+	if (!tdev->reset_wq || !tdev->mm_wq) {
+		tnpu_job_fini(tdev);
+		return -ENOMEM;
+	}
 	args.timeout_wq = tdev->reset_wq;
 
 	for (i = 0; i < tdev->num_queues; i++) {
