@@ -8,7 +8,7 @@
 #
 # Suites run in two lanes side by side (TNPU_TEST_JOBS=1: one after
 # another): lane b is KUnit, vm-debug and module-cycle-debug, lane a the
-# rest; each takes about 2.5 min when warm on 2 cores.  Each suite's output is saved to
+# rest; each takes 2.5-3 min when warm on 2 cores.  Each suite's output is saved to
 # build/test-logs/<suite>.log and shown when the suite ends (streamed live
 # when suites run one at a time).  Results are TAP lines at the start of a line
 # (`ok N - ...`, `not ok N - ...`; `# SKIP`/`# TODO` count as skipped).  A
