@@ -5,34 +5,35 @@
 # file:line stack traces, as kernel CIs do.
 #
 #   scripts/decode-console.sh --kernel IMAGE [--guest DIR] [--from N] LOG
+#   scripts/decode-console.sh --kernel IMAGE --check
 #
 # Finds a vmlinux with debug info for IMAGE: KDIR/vmlinux when IMAGE is
 # KDIR/arch/x86/boot/bzImage (the debug kernel, kernel/debug.config has
 # DEBUG_INFO), else /usr/lib/debug/boot/vmlinux-<ver> (Debian's -dbg
-# package).  Modules are looked up in DIR/lib/modules (the guest tree, with
-# tnpu.ko) and in the kernel tree.  Runs the kernel's own
-# scripts/decode_stacktrace.sh over at most 150 lines of LOG from line N
-# (default 1; scripts/vm.sh passes its first problem line) and prints them
-# decoded.
+# package).  Runs the kernel's own scripts/decode_stacktrace.sh over at most
+# 150 lines of LOG from line N (default 1; scripts/vm.sh passes its first
+# problem line) and prints them decoded.  Module frames are looked up in
+# DIR/lib/modules (the guest tree, with tnpu.ko), then by the decoder itself
+# in the kernel tree.  --check only tells whether IMAGE can be decoded.
 #
-# Exit status: 0 decoded; 3 no vmlinux with debug info or no decoder (not
-# an error: nothing to decode with); 1 usage.
+# Exit status: 0 decoded (or can be); 3 no vmlinux with debug info or no
+# decoder (not an error: nothing to decode with); 1 usage.
 set -euo pipefail
 
-KERNEL='' GUEST='' FROM=1
-while [ $# -gt 1 ]; do
+KERNEL='' GUEST='' FROM=1 CHECK=0
+while [ $# -gt 0 ]; do
 	case "$1" in
+	--check) CHECK=1; shift ;;
 	--kernel) KERNEL=$2; shift 2 ;;
 	--guest) GUEST=$2; shift 2 ;;
 	--from) FROM=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-if [ $# -ne 1 ] || [ -z "$KERNEL" ]; then
-	echo "usage: decode-console.sh --kernel IMAGE [--guest DIR] [--from N] LOG" >&2
+if [ -z "$KERNEL" ] || [ $(($# + CHECK)) -ne 1 ]; then
+	echo "usage: decode-console.sh --kernel IMAGE {[--guest DIR] [--from N] LOG | --check}" >&2
 	exit 1
 fi
-LOG=$1
 
 has_lines() { readelf -WS "$1" 2>/dev/null | grep -wF .debug_line >/dev/null; }
 
@@ -53,15 +54,7 @@ fi
 DECODE=$KDIR/scripts/decode_stacktrace.sh
 [ -x "$DECODE" ] || exit 3
 
-# The modules decode_stacktrace.sh may look up, in one directory.
-MODS=$(mktemp -d)
-trap 'rm -rf "$MODS"' EXIT
-{
-	[ -z "$GUEST" ] || find "$GUEST/lib/modules" -name '*.ko' 2>/dev/null
-	find "$KDIR" -path "$KDIR/mods" -prune -o -name '*.ko' -print 2>/dev/null
-} | while read -r ko; do
-	[ -e "$MODS/${ko##*/}" ] || ln -s "$(realpath "$ko")" "$MODS/${ko##*/}"
-done
+[ "$CHECK" = 0 ] || exit 0
 
-tr -d '\r' <"$LOG" | tail -n +"$FROM" | head -n 150 |
-	"$DECODE" "$VMLINUX" "$KDIR" "$MODS" 2>/dev/null
+tr -d '\r' <"$1" | tail -n +"$FROM" | head -n 150 |
+	"$DECODE" "$VMLINUX" "$KDIR" "${GUEST:+$GUEST/lib/modules}" 2>/dev/null

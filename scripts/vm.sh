@@ -238,18 +238,18 @@ if [ "$CONSOLE_CHECK" = 1 ]; then
 		PROBLEMS=$(printf '%s\n' "$hits" | wc -l)
 		msg "console check FAILED: $PROBLEMS kernel problem line(s):"
 		printf '%s\n' "$hits" | head -n 20 | sed "s|^|vm.sh:   $LOG:|" >&2
-	fi
-	# With a vmlinux that has debug info (the debug kernel), also write the
-	# first report with file:line frames, as kernel CIs do.
-	first=$(printf '%s\n' "$hits" | head -n1 | cut -d: -f1)
-	if [ -n "$hits" ] &&
-	   "$REPO/scripts/decode-console.sh" --kernel "$KERNEL" --guest "${GUEST:-$REPO/build/guest}" \
-		--from "$first" "$CLEAN" >"$LOG.decoded" 2>/dev/null; then
-		msg "the report decoded to source lines: $LOG.decoded"
-		grep -E '\+0x[0-9a-f]+/0x[0-9a-f]+ .*:[0-9]+' "$LOG.decoded" | head -n 12 |
-			sed 's/^/vm.sh:   /' >&2 || true
-	else
+		# With a vmlinux that has debug info (the debug kernel), also
+		# write the first report with file:line frames, as kernel CIs do.
 		rm -f "$LOG.decoded"
+		if "$REPO/scripts/decode-console.sh" --kernel "$KERNEL" \
+			--guest "${GUEST:-$REPO/build/guest}" --from "${hits%%:*}" "$CLEAN" \
+			>"$LOG.decoded.tmp" 2>/dev/null; then
+			mv "$LOG.decoded.tmp" "$LOG.decoded"
+			msg "the report decoded to source lines: $LOG.decoded"
+			grep -E '\+0x[0-9a-f]+/0x[0-9a-f]+ .*:[0-9]+' "$LOG.decoded" | head -n 12 |
+				sed 's/^/vm.sh:   /' >&2 || true
+		fi
+		rm -f "$LOG.decoded.tmp"
 	fi
 	taint=$(grep -ao 'TNPU-TAINT=[0-9]*' "$CLEAN" | tail -n1 | cut -d= -f2 || true)
 	if [ -n "$taint" ] && [ $((taint & BAD_TAINT_MASK)) -ne 0 ]; then

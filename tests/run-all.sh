@@ -40,8 +40,8 @@ VM="$REPO/scripts/vm.sh ${TNPU_VM_ARGS:-}"
 # name|lane|command (run by bash from the repo root).  The debug-kernel
 # suites boot scripts/debug-guest.sh's kernel and guest tree; their vm.sh
 # options are in $TNPU_DEBUG_VM_ARGS, which is set below when one of them
-# runs.  Lanes balance the two CPUs: lane b is the long debug-kernel VM
-# run, lane a everything else (see "Lanes" below).
+# runs.  Lanes balance the two CPUs (see "Lanes" below): lane b is the
+# debug-kernel VM suites but the harness, lane a everything else.
 DVM="$VM \$TNPU_DEBUG_VM_ARGS"
 SUITES=(
 	"firmware|a|make -s -C firmware-stub O=$BUILD/firmware check"
@@ -59,15 +59,15 @@ SUITES=(
 )
 DEBUG_SUITES=" kunit vm-debug module-cycle-debug harness "
 
-suite_field() {	# suite_field NAME FIELD(2=lane, 3=command)
+suite_field() {	# suite_field NAME FIELDS (cut -f: 2 = lane, 3- = command)
 	local s
 	for s in "${SUITES[@]}"; do
-		[ "${s%%|*}" = "$1" ] && { echo "$s" | cut -d'|' -f"$2"-; return 0; }
+		[ "${s%%|*}" = "$1" ] && { echo "$s" | cut -d'|' -f"$2"; return 0; }
 	done
 	return 1
 }
-suite_cmd() { suite_field "$1" 3; }
-suite_lane() { suite_field "$1" 2 | cut -d'|' -f1; }
+suite_cmd() { suite_field "$1" 3-; }
+suite_lane() { suite_field "$1" 2; }
 
 if [ "${1:-}" = "--list" ]; then
 	for s in "${SUITES[@]}"; do
@@ -127,6 +127,14 @@ count_tap() {
 		END { printf "%d %d %d %d\n", p, f, s, plan }'
 }
 
+# suite_exec NAME CMD: run CMD, stdout and stderr together.  timeout(1)
+# runs it in its own process group and forwards signals to all of it
+# (vm.sh, QEMU); its pid is kept in $LOGDIR/.NAME.pid for Ctrl-C.
+suite_exec() {
+	bash -c 'echo $$ >"$0"; exec timeout -k 30 "$1" bash -c "$2"' \
+		"$LOGDIR/.$1.pid" "$SUITE_TIMEOUT" "$2" </dev/null 2>&1
+}
+
 # run_suite NAME STREAM: run one suite, leave its log in $LOGDIR/NAME.log and
 # "pass fail skip<TAB>summary line" in $LOGDIR/NAME.result.  STREAM=1 tees
 # the output to the terminal as it comes; STREAM=0 (parallel lanes) prints
@@ -137,17 +145,13 @@ run_suite() {
 	cmd=$(suite_cmd "$name")
 	log="$LOGDIR/$name.log"
 	start=$SECONDS
-	# timeout(1) runs the suite in its own process group and forwards
-	# signals to all of it (vm.sh, QEMU); its pid is kept for Ctrl-C.
 	if [ "$stream" = 1 ]; then
 		echo "=== run-all: suite $name: $cmd"
-		bash -c 'echo $$ >"$0"; exec timeout -k 30 "$1" bash -c "$2"' \
-			"$LOGDIR/.$name.pid" "$SUITE_TIMEOUT" "$cmd" </dev/null 2>&1 | tee "$log"
+		suite_exec "$name" "$cmd" | tee "$log"
 		rc=${PIPESTATUS[0]}
 	else
 		echo "=== run-all: suite $name started"
-		bash -c 'echo $$ >"$0"; exec timeout -k 30 "$1" bash -c "$2"' \
-			"$LOGDIR/.$name.pid" "$SUITE_TIMEOUT" "$cmd" </dev/null >"$log" 2>&1
+		suite_exec "$name" "$cmd" >"$log"
 		rc=$?
 	fi
 	rm -f "$LOGDIR/.$name.pid"

@@ -90,8 +90,8 @@ plant uaf "BUG: KASAN: slab-use-after-free" "use-after-free planted in BO_INFO" 
 # vm.sh decodes the report when the kernel has line tables: the frames of
 # the planted bug must name the driver's source file and line.
 decoded=$WORK/uaf/console.log.decoded
-if ! readelf -WS "$KDIR/vmlinux" 2>/dev/null | grep -wF .debug_line >/dev/null; then
-	tap 0 "use-after-free report decoded to source lines # SKIP $KDIR/vmlinux has no debug info"
+if ! "$REPO/scripts/decode-console.sh" --kernel "$KDIR/arch/x86/boot/bzImage" --check; then
+	tap 0 "use-after-free report decoded to source lines # SKIP $KDIR has no vmlinux with debug info"
 elif grep -Eq 'tnpu_gem\.c:[0-9]+' "$decoded" 2>/dev/null; then
 	grep -Em1 'tnpu_gem\.c:[0-9]+' "$decoded" | sed 's/^ */# decoded: /'
 	tap 0 "use-after-free report decoded to source lines"
